@@ -1,0 +1,255 @@
+"""Base pyuvm environment and tests shared by every block's testbench.
+
+A block's testbench (verif/tests/tb_<block>.py) describes the block in a `BlockSpec` (its streams,
+a numpy model, a stimulus generator and a covergroup) and gets the standard tests from
+`standard_tests(spec)`: the stress matrix {no idle, random idle} x {no backpressure, random
+backpressure}, a sink stalled at start and a reset in mid-stream. Every test ends by checking that
+nothing is left in flight: every expected vector came out, no partial vector is left in any
+agent, the handshake count on every stream equals the beats the scoreboard saw, and the block's
+own idle check (e.g. a FIFO's level) holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass, field
+from typing import Callable
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+from pyuvm import ConfigDB, uvm_env, uvm_root, uvm_test
+
+from tbkit.axis import AxisSinkAgent, AxisSourceAgent, VectorSequence, never, random_pauses, stalled_then, unsigned
+from tbkit.checker import AxisProtocolChecker
+from tbkit.coverage import Covergroup, CoverageCollector
+from tbkit.scoreboard import VectorScoreboard
+
+
+def tb_config() -> dict:
+    """What the runner passed to this simulation (parameters, sim, seed, test_dir, extras)."""
+    return json.loads(os.environ.get("TB_CONFIG", "{}"))
+
+
+@dataclass
+class Port:
+    elem_bits: int
+    signed: bool = False
+
+
+@dataclass
+class BlockSpec:
+    """What a block's testbench declares; everything else comes from the shared layer.
+
+    model(inputs) maps {input port: vector} to {output port: [vectors]} (numpy int64, signed
+    where the port is signed). stimulus(rng, index) returns one transaction {input port: vector}.
+    """
+
+    name: str
+    inputs: dict[str, Port]
+    outputs: dict[str, Port]
+    model: Callable[[dict], dict]
+    stimulus: Callable[[np.random.Generator, int], dict]
+    transactions: int = 40
+    covergroup: Callable[[], Covergroup] | None = None
+    dut_idle: Callable[[object], str | None] | None = None  # returns why the DUT is not idle
+    max_cycles_per_txn: int = 200  # drain timeout per transaction still in flight
+    clock: str = "clk"
+    reset_n: str = "rst_n"
+    extra_tests: dict = field(default_factory=dict)
+
+
+class BlockEnv(uvm_env):
+    def build_phase(self):
+        self.spec: BlockSpec = ConfigDB().get(self, "", "SPEC")
+        self.test_cfg = ConfigDB().get(self, "", "TEST")
+        self.dut = cocotb.top
+        self.seed = tb_config().get("seed", cocotb.RANDOM_SEED)  # the run's seed: what SEED= reproduces
+        spec, dut = self.spec, self.dut
+        clock, reset = getattr(dut, spec.clock), getattr(dut, spec.reset_n)
+        self.sources = {
+            p: AxisSourceAgent(f"src_{p}", self, dut, p, port.elem_bits, clock, reset) for p, port in spec.inputs.items()
+        }
+        self.sinks = {
+            p: AxisSinkAgent(f"sink_{p}", self, dut, p, port.elem_bits, clock, reset) for p, port in spec.outputs.items()
+        }
+        lanes = {p: a.lanes for p, a in (self.sources | self.sinks).items()}
+        ports = lambda d: {p: (port.elem_bits, port.signed, lanes[p]) for p, port in d.items()}
+        self.scoreboard = VectorScoreboard("scoreboard", self, spec.model, ports(spec.inputs), ports(spec.outputs), self.seed)
+        group = self.covergroup() if spec.covergroup else None
+        self.coverage = CoverageCollector("coverage", self, group, self.test_cfg["mode"])
+
+    _groups: dict = {}
+
+    def covergroup(self):
+        # Cover points live in a process-wide database: build each block's group once.
+        if self.spec.name not in BlockEnv._groups:
+            BlockEnv._groups[self.spec.name] = self.spec.covergroup()
+        return BlockEnv._groups[self.spec.name]
+
+    def connect_phase(self):
+        for p, agent in self.sources.items():
+            agent.monitor.ap.connect(self.scoreboard.taps[p].analysis_export)
+        for p, agent in self.sinks.items():
+            agent.monitor.ap.connect(self.scoreboard.taps[p].analysis_export)
+        self.scoreboard.ap.connect(self.coverage.analysis_export)
+
+    def start_checkers(self):
+        clock, reset = getattr(self.dut, self.spec.clock), getattr(self.dut, self.spec.reset_n)
+        self.checkers = {p: AxisProtocolChecker(self.dut, p, clock, reset, False, self.seed) for p in self.sources}
+        self.checkers |= {p: AxisProtocolChecker(self.dut, p, clock, reset, True, self.seed) for p in self.sinks}
+
+    async def reset(self, cycles: int = 5):
+        clock, reset = getattr(self.dut, self.spec.clock), getattr(self.dut, self.spec.reset_n)
+        reset.value = 0
+        await ClockCycles(clock, cycles)
+        reset.value = 1
+        await RisingEdge(clock)
+        self.scoreboard.flush()
+        for checker in getattr(self, "checkers", {}).values():
+            checker.beats = 0
+        for agent in (self.sources | self.sinks).values():
+            agent.monitor.beats = 0
+
+    async def send(self, transactions: list[dict]):
+        """Start one sequence per input port; returns once every vector is queued."""
+        for p, agent in self.sources.items():
+            vectors = [unsigned(t[p], self.spec.inputs[p].elem_bits) for t in transactions]
+            await VectorSequence(f"seq_{p}", vectors).start(agent.seqr)
+
+    def idle(self) -> bool:
+        return (
+            self.scoreboard.outstanding() == 0
+            and all(a.idle() for a in self.sources.values())
+            and all(a.idle() for a in self.sinks.values())
+        )
+
+    async def drain(self, in_flight: int):
+        """Wait for every expected output, then check nothing is left anywhere."""
+        clock = getattr(self.dut, self.spec.clock)
+        limit = self.spec.max_cycles_per_txn * max(in_flight, 1) + 1000
+        for cycle in range(limit):
+            if self.idle():
+                break
+            await RisingEdge(clock)
+        else:
+            raise AssertionError(
+                f"timeout: {self.scoreboard.outstanding()} vectors still expected after {limit} cycles "
+                f"(sources idle: {[a.idle() for a in self.sources.values()]}, "
+                f"sinks idle: {[a.idle() for a in self.sinks.values()]}) (seed {self.seed})"
+            )
+        await ClockCycles(clock, 20)  # anything extra would arrive now and fail the scoreboard
+        self.check_nothing_in_flight()
+
+    def check_nothing_in_flight(self):
+        self.scoreboard.check_phase()  # extra or missing vectors, with the scoreboard's own message
+        problems = []
+        for p, agent in (self.sources | self.sinks).items():
+            if not agent.idle():
+                problems.append(f"{p}: agent not idle (partial vector)")
+        for p, agent in (self.sources | self.sinks).items():
+            handshakes, seen = self.checkers[p].beats, agent.monitor.beats
+            if handshakes != seen:
+                problems.append(f"{p}: {handshakes} handshakes but {seen} beats in complete vectors")
+        if self.spec.dut_idle:
+            why = self.spec.dut_idle(self.dut)
+            if why:
+                problems.append(why)
+        if problems:
+            raise AssertionError("left in flight at the end: " + "; ".join(problems) + f" (seed {self.seed})")
+
+
+class BlockTest(uvm_test):
+    """Base test: reset, optional mid-stream reset, random transactions, drain, checks."""
+
+    spec: BlockSpec = None
+    idle = False  # random idle cycles on the inputs
+    backpressure = False  # random backpressure on the outputs
+    stall_start = 0  # cycles the sinks refuse everything at the start
+    reset_mid_stream = False
+
+    def build_phase(self):
+        ConfigDB().set(None, "*", "SPEC", self.spec)
+        mode = ("idle" if self.idle else "noidle") + "_" + ("bp" if self.backpressure else "nobp")
+        ConfigDB().set(None, "*", "TEST", {"mode": mode})
+        self.env = BlockEnv("env", self)
+
+    def rng(self) -> np.random.Generator:
+        """Per-test randomness. cocotb mixes the run seed with the test name, so a test run alone
+        (make waves) sees the same stimulus as in the whole module."""
+        return np.random.default_rng(cocotb.RANDOM_SEED)
+
+    def patterns(self, pyrng: random.Random):
+        env = self.env
+        for agent in env.sources.values():
+            agent.set_idle(random_pauses(pyrng, pyrng.uniform(0.2, 0.7)) if self.idle else never())
+        for agent in env.sinks.values():
+            tail = random_pauses(pyrng, pyrng.uniform(0.2, 0.7)) if self.backpressure else never()
+            agent.set_backpressure(stalled_then(self.stall_start, tail) if self.stall_start else tail)
+
+    async def run_phase(self):
+        self.raise_objection()
+        env, spec = self.env, self.spec
+        rng = self.rng()
+        pyrng = random.Random(int(rng.integers(2**63)))
+        self.logger.info(f"{type(self).__name__}: seed {env.seed}")
+        Clock(getattr(env.dut, spec.clock), 10, unit="ns", impl="gpi").start(start_high=False)
+        await env.reset()
+        env.start_checkers()
+        self.patterns(pyrng)
+        if self.reset_mid_stream:
+            # Half-sent traffic, then reset: nothing of it may come out afterwards.
+            await env.send([spec.stimulus(rng, i) for i in range(max(spec.transactions // 4, 2))])
+            await ClockCycles(getattr(env.dut, spec.clock), int(rng.integers(3, 60)))
+            await env.reset()
+        await self.body(rng)
+        self.drop_objection()
+
+    async def body(self, rng: np.random.Generator):
+        transactions = [self.spec.stimulus(rng, i) for i in range(self.spec.transactions)]
+        await self.env.send(transactions)
+        await self.env.drain(len(transactions))
+
+    def report_phase(self):
+        self.env.coverage.export(tb_config().get("test_dir"))
+
+
+def register_tests(module_name: str, classes: list[type]) -> None:
+    """Register pyuvm test classes with cocotb in `module_name` (what pyuvm.test() does for its caller)."""
+    import sys
+
+    module = sys.modules[module_name]
+    for cls in classes:
+
+        async def run(_, cls=cls):
+            await uvm_root().run_test(cls)
+
+        run.__name__ = run.__qualname__ = cls.__name__
+        run.__module__ = module_name
+        setattr(module, cls.__name__, cocotb.test(name=cls.__name__)(run))
+
+
+STRESS = {
+    "test_smoke": dict(),
+    "test_idle": dict(idle=True),
+    "test_backpressure": dict(backpressure=True),
+    "test_idle_backpressure": dict(idle=True, backpressure=True),
+    "test_sink_stalled_at_start": dict(backpressure=True, stall_start=200),
+    "test_reset_mid_stream": dict(idle=True, backpressure=True, reset_mid_stream=True),
+}
+
+
+def standard_tests(module_name: str, spec: BlockSpec, base: type = BlockTest) -> None:
+    """Register the stress matrix plus stall-at-start and reset-in-mid-stream for `spec`."""
+    classes = [type(name, (base,), dict(knobs, spec=spec)) for name, knobs in STRESS.items()]
+    classes += [type(name, (cls,), dict(spec=spec)) for name, cls in spec.extra_tests.items()]
+    register_tests(module_name, classes)
+
+
+def vector_length(rng: np.random.Generator, index: int, max_beats: int, lanes: int = 1) -> int:
+    """Elements in the index-th vector: 1 beat first, the longest second, then random lengths."""
+    beats = 1 if index == 0 else max_beats if index == 1 else int(rng.integers(1, max_beats + 1))
+    return beats * lanes

