@@ -27,7 +27,10 @@ module tb_axis_fork #(
 
   logic [DataWidth-1:0] data;
   logic last;
-  logic [3:0] valid, ready;
+  logic [3:0] valid;
+  /* verilator lint_off UNUSEDSIGNAL */  // readies of the unused consumer ports
+  logic [3:0] ready;
+  /* verilator lint_on UNUSEDSIGNAL */
 
   axis_fork #(.DataWidth(DataWidth), .NumOutputs(NumOutputs)) dut (
     .clk, .rst_n,

@@ -136,10 +136,11 @@ class BlockEnv(uvm_env):
                 break
             await RisingEdge(clock)
         else:
+            state = [f"{p}: {self.checkers[p].beats} beats through, {agent.monitor.beats} in complete vectors, "
+                     f"{'idle' if agent.idle() else 'busy'}" for p, agent in (self.sources | self.sinks).items()]
             raise AssertionError(
-                f"timeout: {self.scoreboard.outstanding()} vectors still expected after {limit} cycles "
-                f"(sources idle: {[a.idle() for a in self.sources.values()]}, "
-                f"sinks idle: {[a.idle() for a in self.sinks.values()]}) (seed {self.seed})"
+                f"timeout: DUT stopped after {limit} cycles with {self.scoreboard.outstanding()} complete input "
+                f"transactions still owed output; " + "; ".join(state) + f" (seed {self.seed})"
             )
         await ClockCycles(clock, 20)  # anything extra would arrive now and fail the scoreboard
         self.check_nothing_in_flight()

@@ -144,6 +144,7 @@ def run_block(
     coverage = bool(int(os.environ.get("COVERAGE", "0"))) if coverage is None else coverage
     coverage = coverage and sim == "verilator"
     seed = _seed() if seed is None else seed
+    testcase = testcase or os.environ.get("TESTCASE") or None  # one cocotb test, e.g. for make waves
 
     if build_dir is None:
         variant = param_tag(parameters) + ("-waves" if waves else "") + ("-cov" if coverage else "")

