@@ -29,7 +29,9 @@ if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
 fi
 echo "setup: creating .venv with the pinned Python packages (pyproject.toml)"
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
+# pip's machine-wide config names local mirrors that may be absent: those warnings are noise.
+pip_install() { .venv/bin/python -m pip install -q "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
+pip_install --upgrade pip
 # Install the pinned dependency list directly: the project itself is not a package to build.
 .venv/bin/python - >.venv/requirements.txt <<'PY'
 import tomllib
@@ -37,6 +39,6 @@ project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 deps = project["dependencies"] + [d for group in project["optional-dependencies"].values() for d in group]
 print("\n".join(deps))
 PY
-.venv/bin/python -m pip install -q -r .venv/requirements.txt
+pip_install -r .venv/requirements.txt
 echo "$want" >"$stamp"
 echo "setup: done"

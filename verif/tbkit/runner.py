@@ -104,8 +104,15 @@ def read_results(xml_path: Path) -> list[TestResult]:
     return results
 
 
+def _env_flag(name: str) -> bool:
+    """WAVES=1 style switches; make exports unset variables as empty strings."""
+    return os.environ.get(name, "").strip() not in ("", "0")
+
+
 def _seed() -> int:
-    env = os.environ.get("SEED")
+    env = os.environ.get("SEED", "").strip()
+    if env and not env.isdigit():
+        raise ValueError(f"SEED must be a non-negative integer, got {env!r}")
     return int(env) if env else random.randrange(1, 2**31)
 
 
@@ -140,8 +147,8 @@ def run_block(
     if sim not in SIMS:
         raise ValueError(f"unknown simulator {sim!r}; expected one of {SIMS}")
     parameters = dict(parameters or {})
-    waves = bool(int(os.environ.get("WAVES", "0"))) if waves is None else waves
-    coverage = bool(int(os.environ.get("COVERAGE", "0"))) if coverage is None else coverage
+    waves = _env_flag("WAVES") if waves is None else waves
+    coverage = _env_flag("COVERAGE") if coverage is None else coverage
     coverage = coverage and sim == "verilator"
     seed = _seed() if seed is None else seed
     testcase = testcase or os.environ.get("TESTCASE") or None  # one cocotb test, e.g. for make waves
