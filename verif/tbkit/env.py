@@ -60,6 +60,9 @@ class BlockSpec:
     clock: str = "clk"
     reset_n: str = "rst_n"
     extra_tests: dict = field(default_factory=dict)
+    # async configure(env, rng): per-test DUT set-up after the first reset, before any traffic
+    # (load tables or parameter memories, drive configuration ports, set what the model reads).
+    configure: Callable | None = None
 
 
 class BlockEnv(uvm_env):
@@ -200,6 +203,8 @@ class BlockTest(uvm_test):
         Clock(getattr(env.dut, spec.clock), 10, unit="ns", impl="gpi").start(start_high=False)
         await env.reset()
         env.start_checkers()
+        if spec.configure:
+            await spec.configure(env, rng)
         self.patterns(pyrng)
         if self.reset_mid_stream:
             # Half-sent traffic, then reset: nothing of it may come out afterwards.
