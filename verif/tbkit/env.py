@@ -220,7 +220,15 @@ class BlockTest(uvm_test):
         await self.env.drain(len(transactions))
 
     def report_phase(self):
-        self.env.coverage.export(tb_config().get("test_dir"))
+        test_dir = tb_config().get("test_dir")
+        self.env.coverage.export(test_dir)
+        if test_dir and hasattr(self.env, "checkers"):
+            # Handshakes per stream, for cross-checks against the dumped waves (tbkit.waves).
+            path = os.path.join(test_dir, "handshakes.json")
+            counts = json.load(open(path)) if os.path.exists(path) else {}
+            counts[type(self).__name__] = {p: c.beats for p, c in self.env.checkers.items()}
+            with open(path, "w") as f:
+                json.dump(counts, f, indent=1)
 
 
 def register_tests(module_name: str, classes: list[type]) -> None:

@@ -72,6 +72,15 @@ def param_tag(parameters: dict) -> str:
 
 
 @dataclass
+class Run:
+    """One simulation: its per-test results, its folder, and its waves if dumped."""
+
+    tests: list
+    test_dir: Path
+    waves: Path | None
+
+
+@dataclass
 class TestResult:
     name: str
     passed: bool
@@ -135,12 +144,12 @@ def run_block(
     coverage: bool | None = None,
     tb_config: dict | None = None,
     build_dir: Path | None = None,
-) -> list[TestResult]:
+) -> Run:
     """Build `top` for `sim` with `parameters` and run the pyuvm/cocotb module `test_module`.
 
     tb_config reaches the testbench as JSON in TB_CONFIG (the parameters are always included).
     WAVES=1 and COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
-    Returns the per-test results; raises SimulationFailure if any failed or none ran.
+    Returns the Run; raises SimulationFailure if any test failed or none ran.
     """
     from cocotb_tools.runner import get_runner  # imported late: the verilator PATH must be set first
 
@@ -191,6 +200,8 @@ def run_block(
     test_dir.mkdir(parents=True, exist_ok=True)
     if coverage:
         plusargs.append(f"+verilator+coverage+file+{test_dir / 'coverage.dat'}")
+    if waves and sim == "icarus":
+        plusargs.append(f"+dumpfile_path={test_dir / (top + '.fst')}")  # per run, not per build
     config = {"parameters": parameters, "sim": sim, "seed": seed, "test_dir": str(test_dir)}
     config.update(tb_config or {})
     for path in (str(VERIF), str(VERIF / "tests")):
@@ -239,11 +250,11 @@ def run_block(
         lines.append(f"  {_rerun_hint(sim, seed)}")
         raise SimulationFailure("\n".join(lines))
     print(f"PASSED {where}: {len(results)} tests")
-    return results
+    return Run(results, test_dir, wave)
 
 
 def _waves_path(sim: str, test_dir: Path, top: str) -> Path | None:
-    for candidate in (test_dir / "dump.fst", test_dir.parent / f"{top}.fst", test_dir / f"{top}.fst"):
+    for candidate in (test_dir / "dump.fst", test_dir / f"{top}.fst"):
         if candidate.is_file():
             return candidate
     return None

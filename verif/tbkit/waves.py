@@ -1,0 +1,95 @@
+"""Reading the FST waves a run wrote (pywellen) and making them pleasant to open (GTKWave view).
+
+- stream_handshakes(): beats transferred on each AXI-Stream of the DUT, counted from the waves
+  alone, for tests that cross-check the testbench's own counts against what was really dumped.
+- write_gtkw(): a .gtkw save file beside the FST, with every AXI-Stream interface of the top
+  grouped (valid, ready, data, last) and the top's clock, reset and state registers (*_q).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pywellen
+
+_STREAM = re.compile(r"^(?P<prefix>\w+?)_t(?P<field>valid|ready|data|last)$")
+
+
+def _top_vars(path: Path) -> tuple[str, dict]:
+    """The DUT's top scope name and its variables {local name: Var} (Verilator's $rootio skipped)."""
+    wave = pywellen.Waveform(str(path))
+    by_scope = defaultdict(dict)
+    for var in wave.all_vars():
+        scope, _, name = var.full_name.rpartition(".")
+        by_scope[scope][name] = var
+    tops = [s for s in by_scope if s and "." not in s and not s.startswith("$")]
+    if not tops:
+        raise ValueError(f"{path}: no top-level scope found")
+    return tops[0], by_scope[tops[0]], wave
+
+
+def streams(names) -> dict[str, dict[str, str]]:
+    """{prefix: {field: signal name}} for every prefix with at least tvalid and tready."""
+    found = defaultdict(dict)
+    for name in names:
+        m = _STREAM.match(name)
+        if m:
+            found[m["prefix"]][m["field"]] = name
+    return {p: f for p, f in sorted(found.items()) if {"valid", "ready"} <= set(f)}
+
+
+def stream_handshakes(path: Path, clock: str = "clk", reset_n: str = "rst_n") -> dict[str, int]:
+    """Count, per stream of the top, the rising clock edges with tvalid && tready outside reset.
+
+    Values are taken just before each edge: everything dumped at the edge's own timestamp was
+    driven by it, so the state of the previous timestamp is what the edge samples.
+    """
+    top, variables, wave = _top_vars(path)
+    groups = streams(variables)
+    watched = {clock, reset_n} | {f[k] for f in groups.values() for k in ("valid", "ready")}
+    ids = {str(variables[n].signal_id): n for n in watched}  # SignalId compares by str only
+    state = dict.fromkeys(watched, 0)
+    before = dict(state)
+    counts = dict.fromkeys(groups, 0)
+    current = {"time": None}
+
+    def on_change(time, signal_id, value):
+        if time != current["time"]:
+            before.update(state)
+            current["time"] = time
+        name = ids[str(signal_id)]
+        value = int(value) if isinstance(value, int) or str(value).isdigit() else 0  # X/Z count as 0
+        if name == clock and value == 1 and before[clock] == 0 and before[reset_n] == 1:
+            for prefix, fields in groups.items():
+                counts[prefix] += int(before[fields["valid"]] and before[fields["ready"]])
+        state[name] = value
+
+    wave.stream_changes(on_change, [variables[n] for n in watched])
+    return counts
+
+
+def write_gtkw(fst: Path) -> Path:
+    """Write <fst>.gtkw: the top's streams grouped, then clock/reset and the state registers."""
+    top, variables, _ = _top_vars(fst)
+
+    def line(name: str) -> str:
+        width = variables[name].bitwidth
+        return f"{top}.{name}" + (f"[{width - 1}:0]" if width and width > 1 else "")
+
+    out = [f'[dumpfile] "{fst.resolve()}"', f'[savefile] "{fst.with_suffix(".gtkw").resolve()}"', "[timestart] 0"]
+    out += ["@28", line("clk")] if "clk" in variables else []
+    out += [line("rst_n")] if "rst_n" in variables else []
+    for prefix, fields in streams(variables).items():
+        out += ["@800200", f"-{prefix}", "@28"]
+        out += [line(fields[k]) for k in ("valid", "ready", "last") if k in fields]
+        if "data" in fields:
+            out += ["@22", line(fields["data"])]
+        out += ["@1000200", f"-{prefix}"]
+    state = sorted(n for n in variables if n.endswith("_q"))
+    if state:
+        out += ["@800200", "-state", "@22"] + [line(n) for n in state] + ["@1000200", "-state"]
+    path = fst.with_suffix(".gtkw")
+    path.write_text("\n".join(out) + "\n")
+    return path
