@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// linear: int8 GEMV with streamed weights, bit-exact with ops.linear:
+//   y[n] = requantize(sum_k x[k]*W[k,n] + bias[n], mult[n], shift[n], OutBits)   n = 0..N-1
+// Lanes int8 MACs per cycle, an int32 accumulator (wrapping; ops.linear guarantees the exact sum
+// fits int32), then the shared requant unit (SRDHM + RDBPOT + clamp).
+//
+// Streams (AXI4-Stream; lane i of a beat in bits [8i+7:8i]; a beat moves when tvalid && tready):
+//   s_axis_*    activation vector x: K/Lanes beats of Lanes int8, x[j*Lanes+i] in lane i of beat j;
+//               tlast on beat K/Lanes-1 (checked by an assertion in simulation).
+//   s_axis_w_*  weights, one HBM pseudo-channel: K*N/Lanes beats of Lanes int8 per vector, in the
+//               OUTPUT-MAJOR order: for n in 0..N-1, for j in 0..K/Lanes-1: lane i = W[j*Lanes+i, n].
+//               The whole matrix streams once per input vector; tlast on its last beat (checked).
+//   s_axis_p_*  per-output-channel parameters, one 72-bit beat per output channel n = 0..N-1:
+//               tdata = {3'b0, shift[4:0], mult[31:0], bias[31:0]} (bias int32; mult in
+//               [0, 2^31-1]; shift 0..31); tlast on channel N-1 (checked). Consumed together with
+//               the last weight beat of column n.
+//   m_axis_*    output vector y: N beats of ONE element (OutBits, two's complement), y[n] in beat n;
+//               tlast on y[N-1].
+//
+// Schedule: one step per cycle, step (n, j) multiplies beat j of x with weight beat (n, j). Column 0
+// consumes x straight from s_axis (and stores it); columns 1..N-1 read the stored copy, so x needs no
+// separate load phase and the next vector's column 0 follows the previous vector's last column
+// without a gap (the x buffer entry j is overwritten only after the old vector used it for the last
+// time). A step waits for: a weight beat; at n = 0 an x beat; at j = K/Lanes-1 a parameter beat and
+// a free slot in the output FIFO (credit counting, so m_axis_tready never reaches the datapath).
+// Ready/valid: no tready depends on its own tvalid; s_axis_tready and s_axis_w_tready may depend
+// combinationally on the other inputs' tvalid (a join), never on m_axis_tready.
+// Throughput: K*N/Lanes cycles per vector when weights (and, in column 0, x) arrive every cycle
+// and m_axis is not backpressured; this is the weight-stream bound (Lanes bytes per cycle).
+// Latency: last weight beat of column n -> y[n] valid on m_axis: 6 cycles (operand register,
+// dot product, accumulate, 3 requant stages) + 1 (output FIFO). First x beat -> y[0]: K/Lanes + 6.
+// idle: nothing in flight (no partial vector, pipeline and output FIFO empty).
+// Reset: synchronous, active low; drops partial vectors, the pipeline and the output FIFO.
+//
+// The other weight order, INPUT-MAJOR (for k: for n-group g: lanes = W[k, g*Lanes+i]), is what lets
+// FC2 start while FC1 -> GELU is still producing: x[k] arrives one element at a time, is broadcast
+// to Lanes columns, and N int32 partial sums (an N/Lanes x Lanes*32-bit accumulator RAM, read-
+// modify-write each cycle) collect the outputs, which all complete only after x[K-1]. It costs the
+// N-entry accumulator RAM and an N-element output drain (N/Lanes cycles of Lanes outputs) and is NOT
+// implemented here: this unit supports the output-major order only, which needs just a K-byte x
+// buffer and one accumulator, and emits y in order, one element every K/Lanes cycles.
+
+`default_nettype none
+
+module linear #(
+  parameter int Lanes   = 16,  // int8 MACs per cycle = int8 elements per x / weight beat
+  parameter int K       = 64,  // input length (a multiple of Lanes)
+  parameter int N       = 16,  // output length
+  parameter int OutBits = 8,   // output element width (ops.linear out_bits), 2..32
+  localparam int KBeats    = K / Lanes,
+  localparam int JWidth    = (KBeats > 1) ? $clog2(KBeats) : 1,
+  localparam int NWidth    = (N > 1) ? $clog2(N) : 1,
+  localparam int FifoDepth = 16  // output FIFO; >= pipeline depth + 2 for full rate at K = Lanes
+) (
+  input  wire logic                 clk,
+  input  wire logic                 rst_n,
+  // Activation vector x
+  input  wire logic [Lanes*8-1:0]   s_axis_tdata,
+  input  wire logic                 s_axis_tlast,
+  input  wire logic                 s_axis_tvalid,
+  output logic                      s_axis_tready,
+  // Weights, output-major
+  input  wire logic [Lanes*8-1:0]   s_axis_w_tdata,
+  input  wire logic                 s_axis_w_tlast,
+  input  wire logic                 s_axis_w_tvalid,
+  output logic                      s_axis_w_tready,
+  // Per-channel {shift, mult, bias}
+  input  wire logic [71:0]          s_axis_p_tdata,
+  input  wire logic                 s_axis_p_tlast,
+  input  wire logic                 s_axis_p_tvalid,
+  output logic                      s_axis_p_tready,
+  // Output vector y, one element per beat
+  output logic      [OutBits-1:0]   m_axis_tdata,
+  output logic                      m_axis_tlast,
+  output logic                      m_axis_tvalid,
+  input  wire logic                 m_axis_tready,
+  // Nothing in flight
+  output logic                      idle
+);
+
+  initial begin
+    if (Lanes < 1) $fatal(1, "linear: Lanes must be >= 1, got %0d", Lanes);
+    if (K < 1 || N < 1) $fatal(1, "linear: K and N must be >= 1, got K=%0d N=%0d", K, N);
+    if (K % Lanes != 0)
+      $fatal(1, "linear: K (%0d) must be a multiple of Lanes (%0d); pad K with zero weights", K, Lanes);
+    if (K > 131071)
+      $fatal(1, "linear: K (%0d) > 131071: K*2^14 products could overflow the int32 accumulator", K);
+    if (OutBits < 2 || OutBits > 32) $fatal(1, "linear: OutBits must be in [2, 32], got %0d", OutBits);
+  end
+
+  localparam int RqStages = 3;
+  localparam int CntWidth = $clog2(FifoDepth + 1);
+
+  // ---- Step counters and the handshake join --------------------------------------------------
+  logic [JWidth-1:0] j_q, j_d;
+  logic [NWidth-1:0] n_q, n_d;
+  logic first_col, last_beat, last_col;
+  logic credit, fire, x_ok, p_ok;
+  logic [CntWidth-1:0] cnt_q, cnt_d;  // output columns issued but not yet taken from m_axis
+
+  assign first_col = (n_q == '0);
+  assign last_beat = (j_q == JWidth'(KBeats - 1));
+  assign last_col  = (n_q == NWidth'(N - 1));
+  assign credit    = (cnt_q != CntWidth'(FifoDepth));
+  assign x_ok      = !first_col || s_axis_tvalid;                // x beat available (or stored)
+  assign p_ok      = !last_beat || (s_axis_p_tvalid && credit);   // params + output room at column end
+  assign fire      = s_axis_w_tvalid && x_ok && p_ok;
+
+  assign s_axis_tready   = first_col && s_axis_w_tvalid && p_ok;
+  assign s_axis_w_tready = x_ok && p_ok;
+  assign s_axis_p_tready = last_beat && credit && s_axis_w_tvalid && x_ok;
+
+  always_comb begin
+    j_d = j_q;
+    n_d = n_q;
+    if (fire) begin
+      if (last_beat) begin
+        j_d = '0;
+        n_d = last_col ? '0 : n_q + 1'b1;
+      end else begin
+        j_d = j_q + 1'b1;
+      end
+    end
+  end
+
+  // ---- x buffer: written in column 0, read in the others ----------------------------------------
+  logic [Lanes*8-1:0] xbuf_q [KBeats];
+  logic [Lanes*8-1:0] x_cur;
+  assign x_cur = first_col ? s_axis_tdata : xbuf_q[j_q];
+
+  always_ff @(posedge clk) begin
+    if (fire && first_col) xbuf_q[j_q] <= s_axis_tdata;
+  end
+
+  // ---- S1: operand registers -------------------------------------------------------------------
+  logic               s1_valid_q, s1_first_q, s1_last_q, s1_tlast_q;
+  logic [Lanes*8-1:0] s1_x_q, s1_w_q;
+  logic [71:0]        s1_p_q;
+
+  // ---- S2: dot product of the Lanes pairs ------------------------------------------------------
+  logic               s2_valid_q, s2_first_q, s2_last_q, s2_tlast_q;
+  logic signed [31:0] s2_dot_q, dot_d;
+  logic [71:0]        s2_p_q;
+
+  always_comb begin
+    dot_d = '0;
+    for (int i = 0; i < Lanes; i++) begin
+      dot_d = dot_d + 32'($signed(s1_x_q[8*i +: 8]) * $signed(s1_w_q[8*i +: 8]));
+    end
+  end
+
+  // ---- S3: accumulate; at the column end, the result + bias goes to requant -------------------
+  logic signed [31:0] acc_q, acc_d, res_q;
+  logic               res_valid_q, res_tlast_q;
+  logic [36:0]        res_p_q;  // {shift, mult}
+  assign acc_d = (s2_first_q ? 32'sd0 : acc_q) + s2_dot_q;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      j_q         <= '0;
+      n_q         <= '0;
+      cnt_q       <= '0;
+      s1_valid_q  <= 1'b0;
+      s2_valid_q  <= 1'b0;
+      res_valid_q <= 1'b0;
+    end else begin
+      j_q         <= j_d;
+      n_q         <= n_d;
+      cnt_q       <= cnt_d;
+      s1_valid_q  <= fire;
+      s2_valid_q  <= s1_valid_q;
+      res_valid_q <= s2_valid_q && s2_last_q;
+    end
+    // S1
+    s1_x_q     <= x_cur;
+    s1_w_q     <= s_axis_w_tdata;
+    s1_p_q     <= s_axis_p_tdata;
+    s1_first_q <= (j_q == '0);
+    s1_last_q  <= last_beat;
+    s1_tlast_q <= last_col;
+    // S2
+    s2_dot_q   <= dot_d;
+    s2_p_q     <= s1_p_q;
+    s2_first_q <= s1_first_q;
+    s2_last_q  <= s1_last_q;
+    s2_tlast_q <= s1_tlast_q;
+    // S3
+    if (s2_valid_q) acc_q <= acc_d;
+    res_q       <= acc_d + $signed(s2_p_q[31:0]);
+    res_p_q     <= s2_p_q[68:32];
+    res_tlast_q <= s2_tlast_q;
+  end
+
+  // ---- Requantize, then the output FIFO ---------------------------------------------------------
+  logic               rq_valid, rq_tlast, fifo_ready, pop;
+  logic [OutBits-1:0] rq_y;
+  logic [$clog2(FifoDepth + 1)-1:0] fifo_level;
+
+  /* verilator lint_off PINCONNECTEMPTY */
+  requant #(.OutBits(OutBits), .Stages(RqStages), .UserWidth(1)) u_requant (
+    .clk, .rst_n, .en(1'b1),
+    .in_valid(res_valid_q), .in_user(res_tlast_q),
+    .in_acc(res_q), .in_mult(res_p_q[31:0]), .in_shift(res_p_q[36:32]),
+    .out_valid(rq_valid), .out_user(rq_tlast),
+    .out_rescale(), .out_sat(rq_y), .out_sat_hi(), .out_sat_lo()
+  );
+  /* verilator lint_on PINCONNECTEMPTY */
+
+  axis_fifo #(.DataWidth(OutBits), .Depth(FifoDepth)) u_out_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(rq_y), .s_axis_tlast(rq_tlast), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
+    .level(fifo_level)
+  );
+
+  assign pop = m_axis_tvalid && m_axis_tready;
+  always_comb begin
+    cnt_d = cnt_q;
+    if (fire && last_beat && !pop) cnt_d = cnt_q + 1'b1;
+    else if (pop && !(fire && last_beat)) cnt_d = cnt_q - 1'b1;
+  end
+
+  assign idle = (j_q == '0) && (n_q == '0) && (cnt_q == '0);
+
+  // ---- Simulation checks -------------------------------------------------------------------------
+  logic unused;
+  assign unused = ^{s1_p_q[71:69], s2_p_q[71:69], fifo_level};
+
+  always_ff @(posedge clk) begin
+    if (rst_n) begin
+      // Credit counting guarantees the FIFO has room for every requant result.
+      if (rq_valid && !fifo_ready) $error("linear: output FIFO overflow (credit counting broken)");
+      if (s_axis_tvalid && s_axis_tready && (s_axis_tlast != last_beat))
+        $error("linear: s_axis_tlast=%0d on x beat %0d of %0d", s_axis_tlast, j_q, KBeats);
+      if (fire && (s_axis_w_tlast != (last_beat && last_col)))
+        $error("linear: s_axis_w_tlast=%0d on weight beat (n=%0d, j=%0d)", s_axis_w_tlast, n_q, j_q);
+      if (s_axis_p_tvalid && s_axis_p_tready && (s_axis_p_tlast != last_col))
+        $error("linear: s_axis_p_tlast=%0d on parameter beat %0d of %0d", s_axis_p_tlast, n_q, N);
+    end
+  end
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,67 @@
+"""Launchers: linear (GEMV with streamed weights) on both simulators.
+
+Default regression: small shapes on both simulators (every test of tb_linear), the two GPT-2-sized
+shapes on Verilator (a short subset: smoke, weight starvation, perf), and the build-time rejection
+of K % Lanes != 0 on both simulators. The Lanes 1..64 sweep and GPT-2 on Icarus are marked slow.
+"""
+
+import re
+
+import pytest
+
+from tbkit.runner import SIMS, VERIF, SimulationFailure, param_tag, rtl_sources, run_block
+
+SOURCES = rtl_sources("requant", "axis_fifo", "linear") + [VERIF / "sv" / "tb_linear.sv"]
+
+SMALL = [dict(Lanes=8, K=64, N=24), dict(Lanes=4, K=4, N=7)]
+VERILATOR_ONLY = [dict(Lanes=1, K=48, N=5), dict(Lanes=32, K=96, N=33)]
+GPT2 = [dict(Lanes=64, K=768, N=3072), dict(Lanes=64, K=3072, N=768)]
+GPT2_TESTS = ["test_smoke", "test_weight_starvation", "test_perf"]
+SWEEP = [dict(Lanes=l, K=k, N=n) for l, k, n in
+         [(1, 1, 1), (1, 7, 3), (2, 6, 11), (3, 9, 4), (5, 35, 17), (16, 16, 1), (16, 48, 40), (64, 64, 9),
+          (64, 192, 65), (48, 96, 13)]]
+
+
+def run_linear(sim, params, transactions=None, testcase=None):
+    tb = {} if transactions is None else {"transactions": transactions}
+    return run_block("tb_linear", SOURCES, "tb_linear", sim, params, testcase=testcase, tb_config=tb)
+
+
+@pytest.mark.parametrize("params", SMALL, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_linear(sim, params):
+    run_linear(sim, params, transactions=8)
+
+
+@pytest.mark.parametrize("params", VERILATOR_ONLY, ids=param_tag)
+def test_linear_verilator(params):
+    run_linear("verilator", params, transactions=8)
+
+
+@pytest.mark.parametrize("params", GPT2, ids=param_tag)
+def test_linear_gpt2(params):
+    run_linear("verilator", params, transactions=1, testcase=GPT2_TESTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", SWEEP, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_linear_sweep(sim, params):
+    run_linear(sim, params, transactions=6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", GPT2, ids=param_tag)
+def test_linear_gpt2_icarus(params):
+    run_linear("icarus", params, transactions=1, testcase=["test_smoke", "test_perf"])
+
+
+@pytest.mark.parametrize("sim", SIMS)
+def test_linear_rejects_k_not_multiple_of_lanes(sim):
+    """K % Lanes != 0 is refused when the simulation is elaborated, with a clear message."""
+    params = dict(Lanes=8, K=20, N=4)
+    with pytest.raises(SimulationFailure) as failure:
+        run_linear(sim, params, testcase="test_smoke")
+    log = re.search(r"log: (\S+)", str(failure.value)).group(1)
+    text = open(log, errors="replace").read()
+    assert "linear: K (20) must be a multiple of Lanes (8)" in text, f"no parameter error in {log}"
