@@ -173,35 +173,69 @@ def validate_state_dict(sd: dict, cfg: dict) -> None:
 # ---------------------------------------------------------------------------------------
 # calibration
 # ---------------------------------------------------------------------------------------
-def calibrate(sd: dict, cfg: dict, sequences) -> list[dict]:
-    """Max |activation| per layer and point (float_ref.ACT_POINTS) over the sequences."""
-    amax = [{k: 0.0 for k in float_ref.ACT_POINTS} for _ in range(cfg["n_layer"])]
+def calibrate(sd: dict, cfg: dict, sequences, percentile: dict | None = None) -> list[dict]:
+    """Range of |activation| per layer and point (float_ref.ACT_POINTS) over the sequences:
+    max |x|, or for the points named in `percentile` ({point: q}) the q-th percentile of |x|.
+    Also returns, under "<point>_ch", the per-channel max |x| of the LayerNorm outputs."""
+    percentile = percentile or {}
+    vals = [{k: [] for k in float_ref.ACT_POINTS} for _ in range(cfg["n_layer"])]
+    chan = [{k: 0.0 for k in ("ln1_out", "ln2_out")} for _ in range(cfg["n_layer"])]
     for seq in sequences:
         acts = []
         float_ref.model_forward(sd, cfg, seq, acts)
         for i, a in enumerate(acts):
             for k in float_ref.ACT_POINTS:
-                amax[i][k] = max(amax[i][k], float(np.abs(a[k]).max()))
-    return amax
+                vals[i][k].append(np.abs(a[k]).ravel())
+            for k in chan[i]:
+                chan[i][k] = np.maximum(chan[i][k], np.abs(a[k]).max(0))
+    out = []
+    for v, c in zip(vals, chan):
+        r = {k: float(np.percentile(np.concatenate(x), percentile[k]) if k in percentile
+                      else np.concatenate(x).max()) for k, x in v.items()}
+        r.update({f"{k}_ch": np.asarray(x, np.float64).tolist() for k, x in c.items()})
+        out.append(r)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
 # per-op parameter builders (float -> int constants)
 # ---------------------------------------------------------------------------------------
-def quant_linear(w, b, s_x: float, s_y, name: str) -> dict:
-    """W (in, out) float -> int8 with per-output-channel scale max|W[:, n]| / 127."""
+def _fold(w, s_x):
+    """(W * s_x, accumulator unit s_x*s_w per output channel)."""
     w = np.asarray(w, np.float64)
-    s_w = np.abs(w).max(0) / 127.0
-    s_w = np.where(s_w > 0, s_w, 1.0)
-    wq = np.clip(np.round(w / s_w), -127, 127).astype(np.int8)
-    bq = _round_sat(np.asarray(b, np.float64) / (s_x * s_w), 32, f"{name}.bias", "bias")
-    mult, shift = _qm_arrays(s_x * s_w / np.broadcast_to(s_y, s_w.shape), f"{name}.mult")
+    s_x = np.asarray(s_x, np.float64)
+    wf = w * s_x[:, None] if s_x.ndim == 1 else w * float(s_x)
+    s_acc = np.abs(wf).max(0) / 127.0
+    return wf, np.where(s_acc > 0, s_acc, 1.0)
+
+
+def wide_out_scale(absmax: float, bits: int, w, s_x) -> float:
+    """Output scale of a linear with a wide (int16) output: absmax / (2^(bits-1)-1), but never
+    finer than the coarsest accumulator unit (that precision does not exist, and it would
+    need a requantize ratio >= 1)."""
+    return max(max(absmax, 1e-12) / (2 ** (bits - 1) - 1), float(_fold(w, s_x)[1].max()) * (1 + 2.0 ** -20))
+
+
+def quant_linear(w, b, s_x, s_y, name: str) -> dict:
+    """W (in, out) float -> int8 with per-output-channel scale max|W'[:, n]| / 127.
+
+    s_x is the input scale: a scalar, or one scale per input channel (the LayerNorm outputs
+    use per-channel scales). A per-channel input scale is folded into the weights,
+    W'[k, n] = W[k, n] * s_x[k], so the accumulator unit is s_w'[n] and the integer op is
+    unchanged (acc = sum x_int[k] * Wq[k, n] + bias).
+    """
+    wf, s_acc = _fold(w, s_x)
+    wq = np.clip(np.round(wf / s_acc), -127, 127).astype(np.int8)
+    bq = _round_sat(np.asarray(b, np.float64) / s_acc, 32, f"{name}.bias", "bias")
+    mult, shift = _qm_arrays(s_acc / np.broadcast_to(s_y, s_acc.shape), f"{name}.mult")
     return {f"{name}.weight": wq, f"{name}.bias": bq.astype(np.int32), f"{name}.mult": mult,
             f"{name}.shift": shift}
 
 
-def quant_layernorm(g, b, eps: float, d: int, s_x: float, s_y: float, name: str) -> dict:
+def quant_layernorm(g, b, eps: float, d: int, s_x: float, s_y, name: str) -> dict:
+    """s_y: output scale, scalar or per channel [d] (folded into the next linear's weights)."""
     g = np.asarray(g, np.float64)
+    s_y = np.broadcast_to(np.asarray(s_y, np.float64), g.shape)
     eps_v = max(1, int(round(eps * d * d / (s_x * s_x))))
     if eps_v >= 1 << 56:
         raise QuantizationError(f"{name}.eps_v: eps*d^2/s_x^2 = {eps_v} >= 2^56 (input scale too small)")
@@ -232,17 +266,20 @@ def gelu_table(s_in: float, s_out: float) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # the quantiser
 # ---------------------------------------------------------------------------------------
-def quantize_model(state_dict, config, calib_sequences, resid_bits: int = 16) -> dict:
+def quantize_model(state_dict, config, calib_sequences, resid_bits: int = 16, branch_bits: int = 16,
+                   percentile: dict | None = None, ln_per_channel: bool = True) -> dict:
     """Return the flat parameter dict (what save_params writes)."""
     if resid_bits not in (8, 16):
         raise ParamError(f"resid_bits={resid_bits} unsupported (8 or 16)")
+    if branch_bits not in (8, 16):
+        raise ParamError(f"branch_bits={branch_bits} unsupported (8 or 16)")
     cfg = normalize_config(config)
     sd = normalize_state_dict(state_dict)
     validate_state_dict(sd, cfg)
     d, nh = cfg["d_model"], cfg["n_head"]
     hd = d // nh
     eps = cfg["layer_norm_epsilon"]
-    amax = calibrate(sd, cfg, calib_sequences)
+    amax = calibrate(sd, cfg, calib_sequences, percentile)
     rq = float(2 ** (resid_bits - 1) - 1)
     wte, wpe = sd["wte.weight"].astype(np.float64), sd["wpe.weight"].astype(np.float64)
     emb_amax = float(np.max(np.abs(wte).max(0)[None, :] + np.abs(wpe)))  # bound over all (tok, pos)
@@ -256,6 +293,12 @@ def quantize_model(state_dict, config, calib_sequences, resid_bits: int = 16) ->
         a = amax[i]
         s = {k: max(a[k], 1e-12) / 127.0 for k in float_ref.ACT_POINTS}
         s["resid_in"] = s_res
+        if ln_per_channel:  # per-channel LN output scales, folded into the QKV / FC1 weights
+            for k, g in (("ln1_out", fp["ln1_g"]), ("ln2_out", fp["ln2_g"])):
+                ch = np.maximum(np.asarray(a[k + "_ch"]), 1e-6)
+                s[k] = np.maximum(ch / 127.0, np.abs(g) / 200.0)  # keeps |g|*2^-8/s < 1
+        s["o_out"] = wide_out_scale(a["o_out"], branch_bits, fp["o_w"], s["attn_out"])
+        s["fc2_out"] = wide_out_scale(a["fc2_out"], branch_bits, fp["fc2_w"], s["gelu_out"])
         s["resid_mid"] = max(a["resid_mid"], 1e-12) / rq
         s["resid_out"] = max(a["resid_out"], 1e-12) / rq
         pre = f"layer{i}."
@@ -268,21 +311,22 @@ def quantize_model(state_dict, config, calib_sequences, resid_bits: int = 16) ->
         lp.update({"attn.score_mult": np.int32(sm), "attn.score_shift": np.int32(ssh),
                    "attn.out_mult": np.int32(om), "attn.out_shift": np.int32(osh)})
         lp.update(quant_linear(fp["o_w"], fp["o_b"], s["attn_out"], s["o_out"], "o"))
-        lp.update(quant_add(s["resid_in"], resid_bits, s["o_out"], 8, s["resid_mid"], "add1"))
+        lp.update(quant_add(s["resid_in"], resid_bits, s["o_out"], branch_bits, s["resid_mid"], "add1"))
         lp.update(quant_layernorm(fp["ln2_g"], fp["ln2_b"], eps, d, s["resid_mid"], s["ln2_out"], "ln2"))
         lp.update(quant_linear(fp["fc1_w"], fp["fc1_b"], s["ln2_out"], s["fc1_out"], "fc1"))
         lp["gelu.table"] = gelu_table(s["fc1_out"], s["gelu_out"])
         lp.update(quant_linear(fp["fc2_w"], fp["fc2_b"], s["gelu_out"], s["fc2_out"], "fc2"))
-        lp.update(quant_add(s["resid_mid"], resid_bits, s["fc2_out"], 8, s["resid_out"], "add2"))
+        lp.update(quant_add(s["resid_mid"], resid_bits, s["fc2_out"], branch_bits, s["resid_out"], "add2"))
         params.update({pre + k: v for k, v in lp.items()})
-        scales.append(s)
+        scales.append({k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in s.items()})
         s_res = s["resid_out"]
 
     config_out = {
-        "format": FORMAT_NAME, "version": FORMAT_VERSION, **cfg, "resid_bits": resid_bits, "act_bits": 8,
+        "format": FORMAT_NAME, "version": FORMAT_VERSION, **cfg, "resid_bits": resid_bits, "branch_bits": branch_bits, "act_bits": 8,
         "ln_norm_frac": ops.LN_NORM_FRAC, "ln_affine_frac": ops.LN_AFFINE_FRAC,
         "softmax_log2_frac": ops.SM_LOG2_FRAC, "softmax_prob_bits": ops.SM_PROB_BITS,
         "att_score_lshift": ops.ATT_SCORE_LSHIFT,
+        "ln_per_channel": ln_per_channel, "calibration_percentile": percentile or {},
         "embed_scale": s_embed, "scales": scales, "calibration_absmax": amax,
     }
     params["config_json"] = np.frombuffer(json.dumps(config_out).encode(), dtype=np.uint8)
@@ -364,11 +408,12 @@ def main(argv=None) -> None:
     ap.add_argument("--model", type=Path, required=True, help="dir with model_fp32.npz + config.json")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--resid-bits", type=int, default=16)
+    ap.add_argument("--branch-bits", type=int, default=16, help="O / FC2 output width (into the adds)")
     ap.add_argument("--calib-seqs", type=int, default=16)
     args = ap.parse_args(argv)
     sd, cfg = load_hf_fixture(args.model)
     params = quantize_model(sd, cfg, corpus.calibration_sequences(args.calib_seqs, cfg["n_positions"]),
-                            args.resid_bits)
+                            args.resid_bits, args.branch_bits)
     save_params(args.out, params)
     print(f"wrote {args.out}")
 
