@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Accuracy of the integer golden model against float transformers GPT-2 (float truth).
+
+Runs the trained tiny GPT-2 fixture (verif/fixtures/tiny_gpt2/) two ways over held-out text:
+  * float truth: transformers GPT2LMHeadModel (fp32, CPU), one forward per window;
+  * integer model: models.gpt2.IntGPT2, decoding token by token against its KV caches.
+Writes sim_build/reports/accuracy.json and prints a short table.
+
+Metrics (over all positions):
+  top1_agreement   argmax(int logits) == argmax(float logits)
+  cosine_mean/min  cosine of the final hidden state (after ln_f), int vs float
+  per_layer_cosine mean cosine of each layer's residual output (dequantised) vs HF block output
+  next_byte_acc_*  top-1 accuracy on the actual next byte (context only)
+
+Usage: .venv/bin/python scripts/accuracy.py [--windows 4] [--params PATH] [--out PATH]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "verif"))
+
+from models import corpus, gpt2, quantize  # noqa: E402
+
+FIXTURE = ROOT / "verif/fixtures/tiny_gpt2"
+
+
+def cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-30)
+
+
+def hf_model(model_dir: Path):
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.set_num_threads(1)
+    cfg = GPT2Config.from_dict(json.loads((model_dir / "config.json").read_text()))
+    m = GPT2LMHeadModel(cfg)
+    with np.load(model_dir / "model_fp32.npz") as z:
+        sd = {k: torch.from_numpy(z[k]) for k in z.files}
+    missing, unexpected = m.load_state_dict(sd, strict=False)
+    if unexpected or any("attn.bias" not in k and "masked_bias" not in k for k in missing):
+        raise RuntimeError(f"checkpoint mismatch: missing={missing} unexpected={unexpected}")
+    return m.eval()
+
+
+def hf_run(model, tokens: np.ndarray):
+    """-> (logits [T,V], hidden after ln_f [T,d], per-block outputs list of [T,d])."""
+    import torch
+
+    outs = []
+    hooks = [blk.register_forward_hook(lambda _m, _i, o: outs.append(
+        (o[0] if isinstance(o, tuple) else o)[0].double().numpy())) for blk in model.transformer.h]
+    try:
+        with torch.no_grad():
+            r = model(torch.from_numpy(tokens[None]), output_hidden_states=True)
+    finally:
+        for h in hooks:
+            h.remove()
+    return r.logits[0].double().numpy(), r.hidden_states[-1][0].double().numpy(), outs
+
+
+def evaluate(params_path: Path, model_dir: Path, windows: int) -> dict:
+    hf = hf_model(model_dir)
+    im = gpt2.IntGPT2.from_file(params_path)
+    L = im.cfg["n_layer"]
+    T = im.cfg["max_seq"]
+    top1, cs, layer_cs, nb_f, nb_i, ldiff = [], [], [[] for _ in range(L)], [], [], []
+    for seq in corpus.heldout_sequences(windows, T):
+        lf, hf_h, hf_layers = hf_run(hf, seq)
+        im.reset()
+        for pos, tok in enumerate(seq):
+            outs: list = []
+            li, hi = im.step_full(int(tok), pos, outs)
+            top1.append(int(np.argmax(li) == np.argmax(lf[pos])))
+            cs.append(float(cos(hi, hf_h[pos])))
+            ldiff.append(float(np.abs(li - lf[pos]).max()))
+            for i in range(L):
+                layer_cs[i].append(float(cos(outs[i] * im.resid_scale(i), hf_layers[i][pos])))
+            if pos + 1 < T:
+                nb_f.append(int(np.argmax(lf[pos]) == seq[pos + 1]))
+                nb_i.append(int(np.argmax(li) == seq[pos + 1]))
+    return {
+        "positions": len(top1), "windows": windows, "params": str(params_path.relative_to(ROOT)
+                                                                 if params_path.is_relative_to(ROOT) else params_path),
+        "resid_bits": im.cfg["resid_bits"], "branch_bits": im.cfg.get("branch_bits", 8),
+        "ln_per_channel": im.cfg.get("ln_per_channel", False),
+        "top1_agreement": float(np.mean(top1)), "cosine_mean": float(np.mean(cs)), "cosine_min": float(np.min(cs)),
+        "per_layer_cosine": [float(np.mean(c)) for c in layer_cs],
+        "per_layer_cosine_min": [float(np.min(c)) for c in layer_cs],
+        "logit_maxabs_diff_mean": float(np.mean(ldiff)),
+        "next_byte_acc_float": float(np.mean(nb_f)), "next_byte_acc_int": float(np.mean(nb_i)),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--windows", type=int, default=4, help="held-out windows of max_seq tokens (4 -> 512)")
+    ap.add_argument("--model", type=Path, default=FIXTURE)
+    ap.add_argument("--params", type=Path, default=FIXTURE / "int_params.npz")
+    ap.add_argument("--out", type=Path, default=ROOT / "sim_build/reports/accuracy.json")
+    args = ap.parse_args()
+    if not args.params.exists():
+        sys.exit(f"{args.params} not found; regenerate with: PYTHONPATH=verif .venv/bin/python -m "
+                 f"models.quantize --model {args.model} --out {args.params}")
+    t0 = time.time()
+    rep = evaluate(args.params, args.model, args.windows)
+    rep["wall_time_s"] = round(time.time() - t0, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(rep, indent=2) + "\n")
+    targets = {"top1_agreement": 0.95, "cosine_mean": 0.995}
+    print(f"integer model vs float transformers, {rep['positions']} held-out positions "
+          f"(residual int{rep['resid_bits']}, O/FC2 out int{rep['branch_bits']}, other activations int8)")
+    print(f"  {'metric':<26}{'value':>10}{'target':>10}")
+    for k in ("top1_agreement", "cosine_mean", "cosine_min", "next_byte_acc_float", "next_byte_acc_int"):
+        t = targets.get(k)
+        print(f"  {k:<26}{rep[k]:>10.4f}{(f'>= {t}' if t else ''):>10}")
+    for i, c in enumerate(rep["per_layer_cosine"]):
+        print(f"  {'layer%d residual cosine' % i:<26}{c:>10.4f}")
+    ok = all(rep[k] >= t for k, t in targets.items())
+    print(f"  targets {'met' if ok else 'NOT met'}; report: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
