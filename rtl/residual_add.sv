@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// residual_add: TFLite-style add of two quantised streams with their own scales (ops.residual_add).
+//
+// Per lane, bit-exact with the model (La = 30 - ABits, Lb = 30 - BBits):
+//   ta = rescale(a << La, a_mult, a_shift)           requant #1 (|a << La| <= 2^29)
+//   tb = rescale(b << Lb, b_mult, b_shift)           requant #2, in parallel
+//   y  = requantize(ta + tb, out_mult, out_shift, OutBits)   requant #3 (int32 sum)
+// Input a (s_axis_a: the residual, int ABits) and input b (s_axis_b: the branch, int BBits) are
+// joined beat by beat: a beat is taken from both streams in the same cycle, only when both are
+// valid, so either input may arrive arbitrarily earlier than the other and nothing is lost or
+// misaligned. The vectors must have the same length: tlast comes from a, and a b beat whose
+// tlast differs is an $error in simulation.
+// Scales (a_mult, a_shift, b_mult, b_shift, out_mult, out_shift) are configuration inputs: hold
+// them stable while vectors are in flight (one unit can serve every layer by changing them
+// between vectors).
+// Latency: 2*RqStages + 1 cycles (beats joined -> output beat valid). Throughput: 1 beat/cycle
+// under no backpressure; a credit counter (Depth = latency + 1 beats of output FIFO) stops the
+// join while the FIFO could overflow, so backpressure never drops a beat.
+// Ready/valid: AXI4-Stream. s_axis_a_tready depends on s_axis_b_tvalid and vice versa (the join),
+// never on m_axis_tready (no combinational path through the unit).
+// Reset: synchronous, active low; drops everything in flight.
+
+`default_nettype none
+
+module residual_add #(
+  parameter int Lanes    = 1,   // elements per beat on every stream
+  parameter int ABits    = 16,  // width of input a (the residual stream), 2..30
+  parameter int BBits    = 8,   // width of input b (the branch), 2..30
+  parameter int OutBits  = 16,  // width of the output, 2..32
+  parameter int RqStages = 3    // pipeline stages of each requant (1..3)
+) (
+  input  wire logic                      clk,
+  input  wire logic                      rst_n,
+  // Configuration (ops.residual_add scales), static while vectors are in flight
+  input  wire logic [31:0]               a_mult,
+  input  wire logic [4:0]                a_shift,
+  input  wire logic [31:0]               b_mult,
+  input  wire logic [4:0]                b_shift,
+  input  wire logic [31:0]               out_mult,
+  input  wire logic [4:0]                out_shift,
+  // Input a: Lanes x int ABits
+  input  wire logic [ABits*Lanes-1:0]    s_axis_a_tdata,
+  input  wire logic                      s_axis_a_tlast,
+  input  wire logic                      s_axis_a_tvalid,
+  output logic                           s_axis_a_tready,
+  // Input b: Lanes x int BBits
+  input  wire logic [BBits*Lanes-1:0]    s_axis_b_tdata,
+  input  wire logic                      s_axis_b_tlast,
+  input  wire logic                      s_axis_b_tvalid,
+  output logic                           s_axis_b_tready,
+  // Output: Lanes x int OutBits
+  output logic      [OutBits*Lanes-1:0]  m_axis_tdata,
+  output logic                           m_axis_tlast,
+  output logic                           m_axis_tvalid,
+  input  wire logic                      m_axis_tready
+);
+
+  initial begin
+    if (Lanes < 1) $fatal(1, "residual_add: Lanes must be >= 1, got %0d", Lanes);
+    if (ABits < 2 || ABits > 30) $fatal(1, "residual_add: ABits must be in [2, 30], got %0d", ABits);
+    if (BBits < 2 || BBits > 30) $fatal(1, "residual_add: BBits must be in [2, 30], got %0d", BBits);
+    if (OutBits < 2 || OutBits > 32) $fatal(1, "residual_add: OutBits must be in [2, 32], got %0d", OutBits);
+    if (RqStages < 1 || RqStages > 3) $fatal(1, "residual_add: RqStages must be in [1, 3], got %0d", RqStages);
+  end
+
+  localparam int Latency = 2 * RqStages + 1;
+  localparam int Depth = Latency + 1;  // output FIFO: full rate needs everything in flight + 1
+  localparam int CreditWidth = $clog2(Depth + 1);
+
+  // ---- Join with credit --------------------------------------------------------------------
+  logic [CreditWidth-1:0] outstanding_q;  // joined beats not yet accepted at m_axis
+  logic credit, fire, pop, fifo_ready;
+
+  assign credit          = (outstanding_q < CreditWidth'(Depth));
+  assign fire            = s_axis_a_tvalid && s_axis_b_tvalid && credit;
+  assign s_axis_a_tready = s_axis_b_tvalid && credit;
+  assign s_axis_b_tready = s_axis_a_tvalid && credit;
+  assign pop             = m_axis_tvalid && m_axis_tready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) outstanding_q <= '0;
+    else if (fire && !pop) outstanding_q <= outstanding_q + 1'b1;
+    else if (pop && !fire) outstanding_q <= outstanding_q - 1'b1;
+  end
+
+  // ---- Datapath: Lanes x (two input rescales, one output requantize) -------------------------
+  logic [Lanes-1:0] a_valid, a_last;
+  /* verilator lint_off UNUSEDSIGNAL */  // lane 0 carries valid and tlast for all lanes
+  logic [Lanes-1:0] b_valid, y_valid, y_last;
+  logic [$clog2(Depth + 1)-1:0] fifo_level;
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [OutBits*Lanes-1:0] y;
+
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane
+    logic signed [ABits-1:0] a;
+    logic signed [BBits-1:0] b;
+    logic signed [31:0] a_acc, b_acc, ta, tb, sum;
+    assign a     = s_axis_a_tdata[ABits*l +: ABits];
+    assign b     = s_axis_b_tdata[BBits*l +: BBits];
+    assign a_acc = 32'(a) <<< (30 - ABits);
+    assign b_acc = 32'(b) <<< (30 - BBits);
+    assign sum   = ta + tb;
+
+    /* verilator lint_off UNUSEDSIGNAL */  // the unsaturated/flag outputs that are not needed
+    logic [7:0] a_sat, b_sat;
+    logic a_hi, a_lo, b_hi, b_lo, b_user, y_hi, y_lo;
+    logic signed [31:0] y_rescale;
+    /* verilator lint_on UNUSEDSIGNAL */
+
+    requant #(.OutBits(8), .Stages(RqStages), .UserWidth(1)) u_ra (
+      .clk, .rst_n, .en(1'b1),
+      .in_valid(fire), .in_user(s_axis_a_tlast),
+      .in_acc(a_acc), .in_mult(a_mult), .in_shift(a_shift),
+      .out_valid(a_valid[l]), .out_user(a_last[l]),
+      .out_rescale(ta), .out_sat(a_sat), .out_sat_hi(a_hi), .out_sat_lo(a_lo)
+    );
+    requant #(.OutBits(8), .Stages(RqStages), .UserWidth(1)) u_rb (
+      .clk, .rst_n, .en(1'b1),
+      .in_valid(fire), .in_user(1'b0),
+      .in_acc(b_acc), .in_mult(b_mult), .in_shift(b_shift),
+      .out_valid(b_valid[l]), .out_user(b_user),
+      .out_rescale(tb), .out_sat(b_sat), .out_sat_hi(b_hi), .out_sat_lo(b_lo)
+    );
+    requant #(.OutBits(OutBits), .Stages(RqStages), .UserWidth(1)) u_out (
+      .clk, .rst_n, .en(1'b1),
+      .in_valid(a_valid[l]), .in_user(a_last[l]),
+      .in_acc(sum), .in_mult(out_mult), .in_shift(out_shift),
+      .out_valid(y_valid[l]), .out_user(y_last[l]),
+      .out_rescale(y_rescale), .out_sat(y[OutBits*l +: OutBits]), .out_sat_hi(y_hi), .out_sat_lo(y_lo)
+    );
+  end
+
+  axis_fifo #(.DataWidth(OutBits * Lanes), .Depth(Depth)) u_out_fifo (
+    .clk, .rst_n,
+    .s_axis_tdata(y), .s_axis_tlast(y_last[0]), .s_axis_tvalid(y_valid[0]), .s_axis_tready(fifo_ready),
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
+    .level(fifo_level)
+  );
+
+`ifndef SYNTHESIS
+  always_ff @(posedge clk) begin
+    if (rst_n && fire && (s_axis_a_tlast != s_axis_b_tlast))
+      $error("residual_add: tlast of a (%0d) and b (%0d) differ: vectors of different lengths",
+             s_axis_a_tlast, s_axis_b_tlast);
+    if (rst_n && y_valid[0] && !fifo_ready) $error("residual_add: output FIFO overflow (credit bug)");
+  end
+`endif
+
+endmodule
+
+`default_nettype wire

@@ -1,0 +1,26 @@
+"""Launchers: rtl/residual_add.sv (with rtl/requant.sv) on both simulators."""
+
+import pytest
+
+from tbkit.runner import SIMS, param_tag, rtl_sources, run_block
+
+SOURCES = ("residual_add", "requant", "axis_fifo")
+PARAMS = [dict(Lanes=1, ABits=16, BBits=8, OutBits=16), dict(Lanes=4, ABits=16, BBits=8, OutBits=16, RqStages=2)]
+SLOW = [dict(Lanes=2, ABits=8, BBits=8, OutBits=8, RqStages=1), dict(Lanes=8, ABits=16, BBits=8, OutBits=16)]
+
+
+def run(sim, params):
+    run_block("residual_add", rtl_sources(*SOURCES), "tb_residual_add", sim, params)
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_residual_add(sim, params):
+    run(sim, params)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", SLOW, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_residual_add_more(sim, params):
+    run(sim, params)
