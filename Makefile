@@ -14,6 +14,7 @@ help:
 	@echo "make waves TEST=<pytest node id> [TESTCASE=<cocotb test>] [SEED=<n>]"
 	@echo "make run           a trained tiny GPT-2 decoding through the simulated decoder layer"
 	@echo "make accuracy      integer model against float transformers"
+	@echo "make cov           regression with line/toggle + functional coverage, testplans, HTML reports"
 	@echo "make lint          Verilator --lint-only -Wall and an Icarus build of every RTL top"
 
 setup:
@@ -34,6 +35,9 @@ waves: setup
 
 run: setup
 	@$(CLI) run $(ARGS)
+
+cov: lint
+	@$(CLI) cov
 
 accuracy: setup
 	@$(PY) scripts/accuracy.py

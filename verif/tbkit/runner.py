@@ -148,7 +148,7 @@ def run_block(
     """Build `top` for `sim` with `parameters` and run the pyuvm/cocotb module `test_module`.
 
     tb_config reaches the testbench as JSON in TB_CONFIG (the parameters are always included).
-    WAVES=1 and COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
+    WAVES=1 and RTL_COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
     Returns the Run; raises SimulationFailure if any test failed or none ran.
     """
     from cocotb_tools.runner import get_runner  # imported late: the verilator PATH must be set first
@@ -157,7 +157,7 @@ def run_block(
         raise ValueError(f"unknown simulator {sim!r}; expected one of {SIMS}")
     parameters = dict(parameters or {})
     waves = _env_flag("WAVES") if waves is None else waves
-    coverage = _env_flag("COVERAGE") if coverage is None else coverage
+    coverage = _env_flag("RTL_COVERAGE") if coverage is None else coverage
     coverage = coverage and sim == "verilator"
     seed = _seed() if seed is None else seed
     testcase = testcase or os.environ.get("TESTCASE") or None  # one cocotb test, e.g. for make waves
@@ -235,7 +235,14 @@ def run_block(
             os.environ["PYTEST_CURRENT_TEST"] = saved
 
     where = f"{top} on {sim} with {parameters or 'default parameters'}, seed {seed}"
-    results = read_results(results_xml)
+    try:
+        results = read_results(results_xml)
+    except SimulationFailure as exc:
+        _record_run(top, sim, parameters, seed, test_dir, [], crash or "no results file")
+        raise SimulationFailure(
+            f"FAILED {where}: {exc} {crash}\n  log: {test_dir / 'sim.log'}\n  {_rerun_hint(sim, seed)}"
+        ) from None
+    _record_run(top, sim, parameters, seed, test_dir, results, crash)
     failed = [r for r in results if not r.passed]
     wave = _waves_path(sim, test_dir, top) if waves else None
     if wave:
@@ -251,6 +258,22 @@ def run_block(
         raise SimulationFailure("\n".join(lines))
     print(f"PASSED {where}: {len(results)} tests")
     return Run(results, test_dir, wave)
+
+
+RUNS_LOG = SIM_BUILD / "reports" / "runs.jsonl"
+
+
+def _record_run(top, sim, parameters, seed, test_dir, results, crash):
+    """One JSON line per simulation, for the regression report (appends are atomic per line)."""
+    RUNS_LOG.parent.mkdir(parents=True, exist_ok=True)
+    node = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    record = {
+        "node": node, "top": top, "sim": sim, "parameters": parameters, "seed": seed,
+        "test_dir": str(test_dir), "crash": crash,
+        "tests": [r.__dict__ for r in results],
+    }
+    with open(RUNS_LOG, "a") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 def _waves_path(sim: str, test_dir: Path, top: str) -> Path | None:

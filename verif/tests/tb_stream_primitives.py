@@ -12,6 +12,7 @@ from tbkit.env import BlockSpec, Port, standard_tests, tb_config, vector_length
 cfg = tb_config()
 P = cfg.get("parameters", {})
 TOP = cfg.get("top", "axis_fifo")
+BLOCK = TOP.removeprefix("tb_")  # coverage is named after the RTL module, not its test wrapper
 WIDTH = P.get("DataWidth", 8)
 DEPTH = P.get("Depth", 2)
 OUTPUTS = [f"m{i}_axis" for i in range(P.get("NumOutputs", 0))] or ["m_axis"]
@@ -29,7 +30,7 @@ def stimulus(rng, index):
 
 def length_bin(txn):
     n = len(txn["inputs"]["s_axis"])
-    return "1 beat" if n == 1 else f"<= {DEPTH} beats" if n <= DEPTH else f"> {DEPTH} beats"
+    return "1 beat" if n == 1 else "<= Depth beats" if n <= DEPTH else "> Depth beats"
 
 
 def fifo_level_bin(_txn):
@@ -41,12 +42,12 @@ def fifo_level_bin(_txn):
 def covergroup():
     modes = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
     points = {
-        "length": (length_bin, ["1 beat", f"<= {DEPTH} beats", f"> {DEPTH} beats"]),
+        "length": (length_bin, ["1 beat", "<= Depth beats", "> Depth beats"]),
         "mode": (lambda t: t["mode"], modes),
     }
     if TOP == "axis_fifo" and DEPTH > 1:
         points["level_at_output"] = (fifo_level_bin, ["not full", "full"])
-    return Covergroup(TOP, points, crosses={"length_x_mode": ["length", "mode"]})
+    return Covergroup(BLOCK, points, crosses={"length_x_mode": ["length", "mode"]})
 
 
 def fifo_idle(dut):
@@ -55,7 +56,7 @@ def fifo_idle(dut):
 
 
 SPEC = BlockSpec(
-    name=TOP,
+    name=BLOCK,
     inputs={"s_axis": Port(WIDTH)},
     outputs={p: Port(WIDTH) for p in OUTPUTS},
     model=model,

