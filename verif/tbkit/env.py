@@ -56,6 +56,7 @@ class BlockSpec:
     transactions: int = 40
     covergroup: Callable[[], Covergroup] | None = None
     dut_idle: Callable[[object], str | None] | None = None  # returns why the DUT is not idle
+    on_reset: Callable[[], None] | None = None  # forget model state (e.g. a KV cache) when the DUT is reset
     max_cycles_per_txn: int = 200  # drain timeout per transaction still in flight
     clock: str = "clk"
     reset_n: str = "rst_n"
@@ -112,6 +113,8 @@ class BlockEnv(uvm_env):
         reset.value = 1
         await RisingEdge(clock)
         self.scoreboard.flush()
+        if self.spec.on_reset:
+            self.spec.on_reset()
         for checker in getattr(self, "checkers", {}).values():
             checker.beats = 0
         for agent in (self.sources | self.sinks).values():
