@@ -1,6 +1,8 @@
-"""pyuvm testbench for the stream primitives: axis_register, axis_fifo and the axis_fork wrapper.
+"""pyuvm testbench for the stream primitives: axis_register, axis_fifo, axis_pack and the axis_fork
+wrapper.
 
-All three pass data through unchanged, so the model is the identity (one copy per fork output).
+All of them pass the element sequence through unchanged (axis_pack only regroups it into wider
+beats), so the model is the identity (one copy per fork output).
 The runner tells which top is simulated through TB_CONFIG["top"].
 """
 
@@ -13,7 +15,8 @@ cfg = tb_config()
 P = cfg.get("parameters", {})
 TOP = cfg.get("top", "axis_fifo")
 BLOCK = TOP.removeprefix("tb_")  # coverage is named after the RTL module, not its test wrapper
-WIDTH = P.get("DataWidth", 8)
+WIDTH = P.get("DataWidth", P.get("ElemBits", 8))
+GROUP = P.get("Ratio", 1)  # axis_pack: vectors are whole output beats
 DEPTH = P.get("Depth", 2)
 OUTPUTS = [f"m{i}_axis" for i in range(P.get("NumOutputs", 0))] or ["m_axis"]
 MAX_BEATS = 3 * DEPTH + 8
@@ -24,12 +27,12 @@ def model(txn):
 
 
 def stimulus(rng, index):
-    n = vector_length(rng, index, MAX_BEATS)
+    n = vector_length(rng, index, MAX_BEATS, lanes=GROUP)
     return {"s_axis": rng.integers(0, 1 << WIDTH, n, dtype="uint64").astype("int64")}
 
 
 def length_bin(txn):
-    n = len(txn["inputs"]["s_axis"])
+    n = len(txn["inputs"]["s_axis"]) // GROUP
     return "1 beat" if n == 1 else "<= Depth beats" if n <= DEPTH else "> Depth beats"
 
 

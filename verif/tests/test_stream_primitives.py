@@ -6,6 +6,7 @@ from tbkit.runner import SIMS, VERIF, param_tag, rtl_sources, run_block
 
 FIFO = [dict(DataWidth=8, Depth=1), dict(DataWidth=8, Depth=2), dict(DataWidth=1, Depth=5), dict(DataWidth=37, Depth=16)]
 REGISTER = [dict(DataWidth=1), dict(DataWidth=8), dict(DataWidth=40)]
+PACK = [dict(ElemBits=8, Ratio=1), dict(ElemBits=8, Ratio=4), dict(ElemBits=16, Ratio=3)]
 FORK = [dict(DataWidth=8, NumOutputs=1), dict(DataWidth=8, NumOutputs=2), dict(DataWidth=13, NumOutputs=4)]
 
 
@@ -29,3 +30,9 @@ def test_axis_register(sim, params):
 @pytest.mark.parametrize("sim", SIMS)
 def test_axis_fork(sim, params):
     run_primitive("tb_axis_fork", rtl_sources("axis_fork") + [VERIF / "sv" / "tb_axis_fork.sv"], sim, params)
+
+
+@pytest.mark.parametrize("params", PACK, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_axis_pack(sim, params):
+    run_primitive("axis_pack", rtl_sources("axis_pack"), sim, params)
