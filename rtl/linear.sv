@@ -28,6 +28,7 @@
 // combinationally on the other inputs' tvalid (a join), never on m_axis_tready.
 // Throughput: K*N/Lanes cycles per vector when weights (and, in column 0, x) arrive every cycle
 // and m_axis is not backpressured; this is the weight-stream bound (Lanes bytes per cycle).
+// Measured (scripts/perf_linear.py): K*N/Lanes + 7 cycles from the first x beat to the last y beat.
 // Latency: last weight beat of column n -> y[n] valid on m_axis: 6 cycles (operand register,
 // dot product, accumulate, 3 requant stages) + 1 (output FIFO). First x beat -> y[0]: K/Lanes + 6.
 // idle: nothing in flight (no partial vector, pipeline and output FIFO empty).

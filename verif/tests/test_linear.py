@@ -1,22 +1,21 @@
 """Launchers: linear (GEMV with streamed weights) on both simulators.
 
 Default regression: small shapes on both simulators (every test of tb_linear), the two GPT-2-sized
-shapes on Verilator (a short subset: smoke, weight starvation, perf), and the build-time rejection
+shapes on Verilator (a short subset: smoke, idle + backpressure,
+weight starvation, perf; one vector each), and the build-time rejection
 of K % Lanes != 0 on both simulators. The Lanes 1..64 sweep and GPT-2 on Icarus are marked slow.
 """
 
-import re
-
 import pytest
 
-from tbkit.runner import SIMS, VERIF, SimulationFailure, param_tag, rtl_sources, run_block
+from tbkit.runner import SIM_BUILD, SIMS, VERIF, SimulationFailure, param_tag, rtl_sources, run_block
 
 SOURCES = rtl_sources("requant", "axis_fifo", "linear") + [VERIF / "sv" / "tb_linear.sv"]
 
-SMALL = [dict(Lanes=8, K=64, N=24), dict(Lanes=4, K=4, N=7)]
+SMALL = [dict(Lanes=8, K=64, N=24), dict(Lanes=4, K=4, N=7, OutBits=16)]  # O and FC2 output int16
 VERILATOR_ONLY = [dict(Lanes=1, K=48, N=5), dict(Lanes=32, K=96, N=33)]
-GPT2 = [dict(Lanes=64, K=768, N=3072), dict(Lanes=64, K=3072, N=768)]
-GPT2_TESTS = ["test_smoke", "test_weight_starvation", "test_perf"]
+GPT2 = [dict(Lanes=64, K=768, N=3072), dict(Lanes=64, K=3072, N=768, OutBits=16)]  # FC1, FC2
+GPT2_TESTS = ["test_smoke", "test_idle_backpressure", "test_weight_starvation", "test_perf"]
 SWEEP = [dict(Lanes=l, K=k, N=n) for l, k, n in
          [(1, 1, 1), (1, 7, 3), (2, 6, 11), (3, 9, 4), (5, 35, 17), (16, 16, 1), (16, 48, 40), (64, 64, 9),
           (64, 192, 65), (48, 96, 13)]]
@@ -60,8 +59,15 @@ def test_linear_gpt2_icarus(params):
 def test_linear_rejects_k_not_multiple_of_lanes(sim):
     """K % Lanes != 0 is refused when the simulation is elaborated, with a clear message."""
     params = dict(Lanes=8, K=20, N=4)
-    with pytest.raises(SimulationFailure) as failure:
-        run_linear(sim, params, testcase="test_smoke")
-    log = re.search(r"log: (\S+)", str(failure.value)).group(1)
-    text = open(log, errors="replace").read()
+    seed = 1
+    pattern = f"{param_tag(params)}*/run-test_smoke-{seed}/sim.log"  # any -waves/-cov variant
+    for old in (SIM_BUILD / "tb_linear" / sim).glob(pattern):
+        old.unlink()  # a stale log must not pass the test
+    # The simulator stops at time 0 ($fatal): cocotb reports a failed command or a failed test.
+    with pytest.raises((SimulationFailure, RuntimeError)):
+        run_block("tb_linear", SOURCES, "tb_linear", sim, params, testcase="test_smoke", seed=seed)
+    logs = list((SIM_BUILD / "tb_linear" / sim).glob(pattern))
+    assert logs, f"no simulation log matching {pattern}"
+    log = logs[0]
+    text = log.read_text(errors="replace")
     assert "linear: K (20) must be a multiple of Lanes (8)" in text, f"no parameter error in {log}"
