@@ -184,16 +184,22 @@ def run_block(
     # One build per configuration; xdist workers that share a configuration wait on the lock.
     with open(build_dir / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        runner.build(
-            sources=[str(s) for s in sources],
-            hdl_toplevel=top,
-            parameters=parameters,
-            build_args=build_args,
-            build_dir=build_dir,
-            timescale=("1ns", "1ps"),
-            waves=waves,
-            log_file=build_dir / "build.log",
-        )
+        try:
+            runner.build(
+                sources=[str(s) for s in sources],
+                hdl_toplevel=top,
+                parameters=parameters,
+                build_args=build_args,
+                build_dir=build_dir,
+                timescale=("1ns", "1ps"),
+                waves=waves,
+                log_file=build_dir / "build.log",
+            )
+        except RuntimeError as exc:  # the compiler rejected the design (e.g. a parameter check)
+            raise SimulationFailure(
+                f"BUILD FAILED {top} on {sim} with {parameters or 'default parameters'}: {exc}\n"
+                f"  first error: {_first_error(build_dir / 'build.log')}\n  log: {build_dir / 'build.log'}"
+            ) from None
 
     name = testcase if isinstance(testcase, str) else "all"
     test_dir = build_dir / f"run-{name}-{seed}"
@@ -228,6 +234,8 @@ def run_block(
         )
     except SystemExit as exc:  # simulator crashed; results (if any) are still read below
         crash = f"simulator exited with {exc.code}"
+    except RuntimeError as exc:  # cocotb: the simulator exited non-zero (e.g. on $error/$fatal)
+        crash = f"simulator failed ({exc}); first error: {_first_error(test_dir / 'sim.log')}"
     else:
         crash = ""
     finally:
@@ -261,6 +269,16 @@ def run_block(
 
 
 RUNS_LOG = SIM_BUILD / "reports" / "runs.jsonl"
+
+
+def _first_error(log: Path) -> str:
+    """The first $error/$fatal/assertion line a simulator wrote, for the failure message."""
+    if not log.is_file():
+        return "(no log)"
+    for line in log.read_text(errors="replace").splitlines():
+        if any(w in line for w in ("%Error", "%Fatal", "ERROR:", "FATAL:", "error:", "Assertion")):
+            return line.strip()[:300]
+    return "(none found in the log)"
 
 
 def _record_run(top, sim, parameters, seed, test_dir, results, crash):
