@@ -1,0 +1,233 @@
+"""The decoder layer: the units of verif/perfmodel/units.py composed as in design.md §2.
+
+    x -> LN1 -> QKV -> [sync] attention -> O -> add1 -> LN2 -> FC1 -> GELU -> FC2 -> add2 -> x'
+    x -> residual FIFO -> add1;   add1 output -> residual FIFO -> add2
+
+Overlap (the spatial part), as THIS RTL allows it:
+  - Every Linear consumes its x stream in column 0 while the producer is still emitting it
+    (linear.sv: "column 0 consumes x straight from s_axis"), so LN -> QKV, attention -> O,
+    LN2 -> FC1 and FC1 -> GELU -> FC2 overlap by one column each.
+  - QKV is the synchronisation point (design.md §2/§7): attention starts when QKV's last output
+    (V of the last head) has left.
+  - FC1 -> FC2: linear.sv is OUTPUT-MAJOR only, so FC2's column 0 ends with FC1's last output and
+    its other N-1 columns follow: the FFN costs ~FC1 + FC2, not max(FC1, FC2). The max() of
+    design.md §2 needs the INPUT-MAJOR Linear the linear.sv header describes but does not
+    implement; `ffn_order="input_major"` models it (FC2 then ends ~max(FC1, FC2) + drain).
+
+Cycles per token per layer = first x beat in -> last x' beat out, inclusive (the same convention
+as perf_linear.py). Layers run one after another on the one layer's hardware (design.md §2), so a
+token costs n_layers times that.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from . import units
+from .units import Stream
+
+LINEARS = ("qkv", "o", "fc1", "fc2")
+UNITS = LINEARS + ("attn",)
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    d: int = 128
+    heads: int = 4
+    d_ffn: int = 512
+    layers: int = 2
+    pos: int = 0  # position of the token being decoded; attention covers pos+1 keys
+    lanes: dict = field(default_factory=lambda: {"qkv": 8, "o": 8, "fc1": 8, "fc2": 8, "attn": 8, "ln": 8})
+    weight_bits: int = 8
+    clock_hz: float = 250e6  # ASSUMED clock: every projection states it
+    port_gbps: float = math.inf  # memory bandwidth per weight port (GB/s, 1e9 bytes/s); inf = unbounded
+    ffn_order: str = "output_major"  # FC2 weight order: "output_major" (this RTL) or "input_major"
+
+    @property
+    def d_head(self) -> int:
+        return self.d // self.heads
+
+    @property
+    def length(self) -> int:
+        return self.pos + 1
+
+    @property
+    def port_bytes_per_cycle(self) -> float:
+        return self.port_gbps * 1e9 / self.clock_hz
+
+    def lane(self, unit: str) -> int:
+        return int(self.lanes[unit])
+
+    def with_lanes(self, **lanes) -> "LayerConfig":
+        return replace(self, lanes={**self.lanes, **lanes})
+
+    def describe(self) -> str:
+        ln = "/".join(f"{u}{self.lanes[u]}" for u in UNITS if u in self.lanes)
+        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] W{self.weight_bits}"
+
+
+# Shapes of the four Linear units: (K, N)
+def linear_shapes(cfg: LayerConfig) -> dict:
+    d, f = cfg.d, cfg.d_ffn
+    return {"qkv": (d, 3 * d), "o": (d, d), "fc1": (d, f), "fc2": (f, d)}
+
+
+def macs_per_token(cfg: LayerConfig) -> dict:
+    """design.md §7: QKV 3d^2, O d^2, FC1 and FC2 d*d_FFN, q.K^T and .V (l+1)*d each."""
+    m = {u: k * n for u, (k, n) in linear_shapes(cfg).items()}
+    m["attn"] = 2 * cfg.length * cfg.d
+    return m
+
+
+def weight_bytes_per_layer(cfg: LayerConfig) -> float:
+    return sum(k * n for k, n in linear_shapes(cfg).values()) * cfg.weight_bits / 8
+
+
+@dataclass
+class LayerTiming:
+    cfg: LayerConfig
+    cycles: float  # first x beat -> last x' beat, inclusive
+    stages: dict  # stage name -> output Stream
+    contributions: dict  # stage name -> cycles this stage adds to the critical path
+    bound: str  # "compute", "memory", "attention" (or "latency" when the fixed latencies dominate)
+    shares: dict  # class -> cycles on the critical path
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.cfg.clock_hz / (self.cycles * self.cfg.layers)
+
+
+def _linear_class(cfg: LayerConfig, unit: str) -> str:
+    s = units.linear_step_cycles(cfg.lane(unit), cfg.weight_bits, cfg.port_bytes_per_cycle)
+    return "memory" if s > 1.0 else "compute"
+
+
+def layer_timing(cfg: LayerConfig) -> LayerTiming:
+    """Predicted cycles for one token through one layer, with the critical-path breakdown."""
+    if cfg.d % cfg.heads:
+        raise ValueError(f"d={cfg.d} is not a multiple of heads={cfg.heads}")
+    shapes = linear_shapes(cfg)
+    wb, bw = cfg.weight_bits, cfg.port_bytes_per_cycle
+    ln_lanes = cfg.lane("ln")
+    st: dict[str, Stream] = {}
+
+    def lin(name: str, x: Stream) -> Stream:
+        k, n = shapes[name]
+        lanes = cfg.lane(name)
+        return units.linear(units.pack(x, lanes) if x.beats == k else x, k, n, lanes, wb, bw)
+
+    x = units.source(cfg.d // ln_lanes)
+    st["ln1"] = units.layernorm(x)
+    st["qkv"] = lin("qkv", Stream(st["ln1"].first, st["ln1"].last, cfg.d // cfg.lane("qkv")))
+    st["attn"] = units.attention(st["qkv"].last + 1, cfg.heads, cfg.d_head, cfg.length, cfg.lane("attn"))
+    st["o"] = lin("o", st["attn"])
+    st["add1"] = units.residual_add(x, units.pack(st["o"], ln_lanes))
+    st["ln2"] = units.layernorm(st["add1"])
+    st["fc1"] = lin("fc1", Stream(st["ln2"].first, st["ln2"].last, cfg.d // cfg.lane("fc1")))
+    st["gelu"] = units.gelu(st["fc1"])
+    if cfg.ffn_order == "output_major":
+        st["fc2"] = lin("fc2", st["gelu"])
+    elif cfg.ffn_order == "input_major":
+        # NOT in linear.sv (see its header): FC2 accumulates x[k] as it arrives, Lanes columns per
+        # cycle (N/Lanes cycles per input element), then drains N outputs.
+        k, n = shapes["fc2"]
+        per_elem = math.ceil(n / cfg.lane("fc2")) * units.linear_step_cycles(cfg.lane("fc2"), wb, bw)
+        end = max(st["gelu"].first + k * per_elem, st["gelu"].last + per_elem)
+        st["fc2"] = Stream(end + units.LINEAR_LATENCY, end + units.LINEAR_LATENCY + n - 1, n)
+    else:
+        raise ValueError(f"ffn_order must be output_major or input_major, got {cfg.ffn_order!r}")
+    st["add2"] = units.residual_add(st["add1"], units.pack(st["fc2"], ln_lanes))
+    cycles = st["add2"].last + 1
+
+    # Critical path: each stage's output end minus its input's end (how much later it makes the chain).
+    order = [("ln1", None), ("qkv", "ln1"), ("attn", "qkv"), ("o", "attn"), ("add1", "o"), ("ln2", "add1"),
+             ("fc1", "ln2"), ("gelu", "fc1"), ("fc2", "gelu"), ("add2", "fc2")]
+    contrib = {}
+    for name, prev in order:
+        contrib[name] = st[name].last - (st[prev].last if prev else -1)
+    cls = {"qkv": _linear_class(cfg, "qkv"), "o": _linear_class(cfg, "o"), "fc1": _linear_class(cfg, "fc1"),
+           "fc2": _linear_class(cfg, "fc2"), "attn": "attention"}
+    shares: dict[str, float] = {"compute": 0.0, "memory": 0.0, "attention": 0.0, "latency": 0.0}
+    for name, c in contrib.items():
+        shares[cls.get(name, "latency")] += c
+    bound = max(shares, key=shares.get)
+    return LayerTiming(cfg, cycles, st, contrib, bound, shares)
+
+
+def layer_cycles(cfg: LayerConfig) -> float:
+    return layer_timing(cfg).cycles
+
+
+def paper_t_decode_cycles(cfg: LayerConfig, layers_per_device: int = 1) -> float:
+    """design.md §7 (seed paper §3), per token for the whole model, in cycles:
+        (N/C) * [d^2/M_k + C * max(d^2/M_k, (l+1)*d/M_a, d*d_FFN/M_f, T_mem)]
+    a steady-state bound for a pipeline of C layers; M_k = QKV lanes, M_f = min(FC1, FC2) lanes.
+    The RTL, one token through one layer at a time, follows layer_timing() instead."""
+    d, f, n = cfg.d, cfg.d_ffn, cfg.layers
+    mk, ma, mf = cfg.lane("qkv"), cfg.lane("attn"), min(cfg.lane("fc1"), cfg.lane("fc2"))
+    t_mem = weight_bytes_per_layer(cfg) / (4 * cfg.port_bytes_per_cycle)  # four weight ports
+    c = layers_per_device
+    return (n / c) * (d * d / mk + c * max(d * d / mk, cfg.length * d / ma, d * f / mf, t_mem))
+
+
+def roofline_tokens_per_s(weight_bytes_per_token: float, hbm_gbps: float) -> float:
+    """Decode with every weight read once per token: tokens/s <= bandwidth / weight bytes."""
+    return hbm_gbps * 1e9 / weight_bytes_per_token
+
+
+# ------------------------------------------------------------------------------------------------
+# Balanced lanes for a MAC budget and a bandwidth per weight port
+# ------------------------------------------------------------------------------------------------
+def _legal(cfg: LayerConfig, unit: str, lanes: int) -> bool:
+    if unit == "attn":
+        return lanes <= cfg.d_head * cfg.length or lanes == 1
+    k, _ = linear_shapes(cfg)[unit]
+    return k % lanes == 0
+
+
+def balance_lanes(cfg: LayerConfig, mac_budget: int, units_: tuple = UNITS) -> tuple[dict, LayerTiming]:
+    """Lanes (powers of two) per unit with sum <= mac_budget that minimise layer cycles.
+
+    Greedy: start every unit at 1 lane and keep doubling the unit with the largest cycle saving per
+    added MAC while the budget allows; then try moving lanes between pairs of units (halve one,
+    double another) until nothing improves. Lanes a weight port cannot feed
+    (Lanes*WeightBits/8 > port bytes/cycle) save nothing, so the search does not buy them.
+    """
+    lanes = {u: 1 for u in units_}
+    base = dict(cfg.lanes)
+
+    def timing(ls):
+        return layer_timing(replace(cfg, lanes={**base, **ls}))
+
+    if sum(lanes.values()) > mac_budget:
+        raise ValueError(f"a budget of {mac_budget} MACs/cycle cannot give {len(units_)} units one lane each")
+    cur = timing(lanes).cycles
+    while True:
+        best = None
+        for u in units_:
+            new = lanes[u] * 2
+            if sum(lanes.values()) + lanes[u] > mac_budget or not _legal(cfg, u, new):
+                continue
+            c = timing({**lanes, u: new}).cycles
+            gain = (cur - c) / lanes[u]
+            if c < cur and (best is None or gain > best[0]):
+                best = (gain, u, c)
+        if best is None:
+            break
+        _, u, cur = best
+        lanes[u] *= 2
+    improved = True
+    while improved:
+        improved = False
+        for a in units_:
+            for b in units_:
+                if a == b or lanes[a] == 1:
+                    continue
+                trial = {**lanes, a: lanes[a] // 2, b: lanes[b] * 2}
+                if sum(trial.values()) > mac_budget or not _legal(cfg, b, trial[b]):
+                    continue
+                c = timing(trial).cycles
+                if c < cur - 1e-9:
+                    lanes, cur, improved = trial, c, True
+    return lanes, timing(lanes)

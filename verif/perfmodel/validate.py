@@ -1,0 +1,181 @@
+"""Predicted against measured cycles: one row per configuration actually simulated.
+
+Sources of measured cycles (each optional; a missing file adds no rows):
+  - sim_build/reports/perf_linear.json   scripts/perf_linear.py: [{K, N, lanes, cycles, ...}]
+    (perf.py adds the tiny-config shapes with the same measurement, `extra` rows of the same form)
+  - sim_build/reports/perf_attention.json scripts/perf_attention.py: [{heads, d_head | dh, length |
+    L | pos, lanes, cycles, ...}] -- mapped by `attention_row`; rows it cannot map are reported as such
+  - sim_build/<softmax|layernorm>/*/*/run-*/sim.log  the blocks' test_timing lines ("softmax timing
+    L=..: ... row period [..]"): the row/vector period the header states
+  - sim_build/reports/run.json           `make run`: {"cycles_per_token_layer": c, "layer_config": {...}}
+  - sim_build/reports/perf_layer.json    a layer benchmark: [{"config": {...}, "cycles": c}]
+    The layer config keys are LayerConfig's (d, heads, d_ffn, pos, lanes{qkv,o,fc1,fc2,attn,ln}, ...).
+
+A row is {source, unit, config, predicted_cycles, measured_cycles, error}, error = predicted /
+measured - 1. `check(rows, tol)` lists the rows outside the tolerance (10% by default).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from . import units
+from .layer import LayerConfig, layer_cycles
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = ROOT / "sim_build" / "reports"
+TOLERANCE = 0.10
+
+
+def row(source: str, unit: str, config: dict, predicted: float, measured: float, **extra) -> dict:
+    return dict(source=source, unit=unit, config=config, predicted_cycles=float(predicted),
+                measured_cycles=float(measured), error=float(predicted) / float(measured) - 1.0, **extra)
+
+
+def linear_rows(measured: list[dict], source: str = "perf_linear") -> list[dict]:
+    out = []
+    for m in measured:
+        k, n, lanes = int(m["K"]), int(m["N"]), int(m["lanes"])
+        cfg = {"K": k, "N": n, "lanes": lanes}
+        if "sim" in m:
+            cfg["sim"] = m["sim"]
+        out.append(row(source, "linear", cfg, units.linear_cycles(k, n, lanes), m["cycles"]))
+    return out
+
+
+def _first(d: dict, *keys):
+    for k in keys:
+        if k in d:
+            return d[k]
+    return None
+
+
+def attention_row(m: dict) -> dict | None:
+    """Map one perf_attention.json entry; None when its keys are not understood."""
+    heads = _first(m, "heads", "H")
+    d_head = _first(m, "d_head", "dh", "DHead", "HeadDim")
+    length = _first(m, "length", "L", "len", "keys")
+    if length is None and _first(m, "pos", "position") is not None:
+        length = int(_first(m, "pos", "position")) + 1
+    lanes = _first(m, "lanes", "Lanes")
+    cycles = _first(m, "cycles", "measured_cycles")
+    if None in (heads, d_head, length, lanes, cycles):
+        return None
+    heads, d_head, length, lanes = int(heads), int(d_head), int(length), int(lanes)
+    pred = units.attention(0, heads, d_head, length, lanes).last + 1
+    cfg = {"heads": heads, "d_head": d_head, "length": length, "lanes": lanes}
+    return row("perf_attention", "attention", cfg, pred, cycles)
+
+
+TIMING_RE = {
+    "softmax": re.compile(r"softmax timing L=(\d+): .*row period \[([\d, ]+)\]"),
+    "layernorm": re.compile(r"layernorm timing d=(\d+): .*period \[([\d, ]+)\]"),
+}
+
+
+def _tag_params(tag: str) -> dict:
+    return {k: int(v) for k, v in re.findall(r"([A-Z][A-Za-z]*?)(\d+)(?=_|$)", tag)}
+
+
+def timing_log_rows(sim_build: Path = ROOT / "sim_build") -> list[dict]:
+    """Softmax row and LayerNorm vector periods from the blocks' own test_timing logs (newest per build)."""
+    out = []
+    for block, rx in TIMING_RE.items():
+        for build in sorted((sim_build / block).glob("*/*")):
+            logs = sorted(build.glob("run-*/sim.log"), key=lambda p: p.stat().st_mtime)
+            hit = None
+            for log in reversed(logs):
+                m = rx.search(log.read_text(errors="replace"))
+                if m:
+                    hit = m
+                    break
+            if hit is None:
+                continue
+            sim, params = build.parent.name, _tag_params(build.name)
+            size, period = int(hit.group(1)), int(hit.group(2).split(",")[0])
+            if block == "softmax":
+                cfg = {"L": size, "sim": sim}
+                pred = units.softmax_occupancy(size)
+            else:
+                lanes = params.get("Lanes", 1)
+                cfg = {"d": size, "lanes": lanes, "sim": sim}
+                pred = units.layernorm_occupancy(size // lanes, params.get("RqStages", units.LN_RQ_STAGES))
+            if not any(r["unit"] == block and r["config"] == cfg for r in out):  # -waves/-cov builds
+                out.append(row("test_timing log", block, cfg, pred, period))
+    return out
+
+
+def layer_config(d: dict) -> LayerConfig:
+    base = LayerConfig()
+    kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order") if k in d}
+    lanes = dict(base.lanes, **d.get("lanes", {}))
+    return LayerConfig(**kw, lanes=lanes)
+
+
+def layer_rows(reports: Path = REPORTS) -> list[dict]:
+    out = []
+    run = reports / "run.json"
+    if run.is_file():
+        r = json.loads(run.read_text())
+        c = r.get("cycles_per_token_layer")
+        cfg_d = r.get("layer_config") or r.get("perf_config")
+        if c is not None and cfg_d is not None:
+            cs = c if isinstance(c, list) else [c]
+            for i, ci in enumerate(cs):  # a list: one entry per decoded position
+                d = dict(cfg_d, pos=cfg_d.get("pos", 0) + i) if isinstance(c, list) else cfg_d
+                cfg = layer_config(d)
+                out.append(row("run.json", "layer", {**d, "describe": cfg.describe()}, layer_cycles(cfg), ci))
+    bench = reports / "perf_layer.json"
+    if bench.is_file():
+        for m in json.loads(bench.read_text()):
+            cfg = layer_config(m["config"])
+            out.append(row("perf_layer", "layer", {**m["config"], "describe": cfg.describe()}, layer_cycles(cfg),
+                           m["cycles"]))
+    return out
+
+
+def collect(reports: Path = REPORTS, extra_linear: list[dict] | None = None) -> tuple[list[dict], list[str]]:
+    """Every validation row available now, and notes on what is missing or could not be mapped."""
+    rows, notes = [], []
+    p = reports / "perf_linear.json"
+    if p.is_file():
+        rows += linear_rows(json.loads(p.read_text()))
+    else:
+        notes.append("no perf_linear.json (run scripts/perf_linear.py)")
+    if extra_linear:
+        rows += linear_rows(extra_linear, "perf.py tiny shapes")
+    p = reports / "perf_attention.json"
+    if p.is_file():
+        data = json.loads(p.read_text())
+        data = data if isinstance(data, list) else data.get("rows", [data])
+        for m in data:
+            r = attention_row(m)
+            if r is None:
+                notes.append(f"perf_attention.json row not understood by perfmodel.validate.attention_row: {m}")
+            else:
+                rows.append(r)
+    else:
+        notes.append("no perf_attention.json yet (attention.sv / scripts/perf_attention.py pending)")
+    rows += timing_log_rows(reports.parent)
+    lr = layer_rows(reports)
+    if not lr:
+        notes.append("no layer measurement yet (run.json cycles_per_token_layer / perf_layer.json): "
+                     "the decoder-layer top is pending")
+    rows += lr
+    return rows, notes
+
+
+def check(rows: list[dict], tol: float = TOLERANCE) -> list[dict]:
+    """The rows whose prediction is off by more than tol."""
+    return [r for r in rows if abs(r["error"]) > tol]
+
+
+def table(rows: list[dict]) -> str:
+    lines = [f"{'unit':<10} {'configuration':<44} {'predicted':>10} {'measured':>10} {'error':>8}"]
+    for r in rows:
+        cfg = r["config"].get("describe") or " ".join(f"{k}={v}" for k, v in r["config"].items())
+        lines.append(f"{r['unit']:<10} {cfg[:44]:<44} {r['predicted_cycles']:>10.0f} {r['measured_cycles']:>10.0f} "
+                     f"{100 * r['error']:>7.2f}%")
+    return "\n".join(lines)
