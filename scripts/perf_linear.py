@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 for p in (ROOT / "verif", ROOT / "verif" / "tests"):
     sys.path.insert(0, str(p))
 
-from tbkit.runner import SIM_BUILD, VERIF, rtl_sources, run_block  # noqa: E402
+from test_linear import SOURCES  # noqa: E402
+from tbkit.runner import SIM_BUILD, run_block  # noqa: E402
 
 # (Lanes, K, N, OutBits): GPT-2 small FC1, FC2 (int16 out), QKV, O (int16 out), and smaller units.
 SHAPES = [(64, 768, 3072, 8), (64, 3072, 768, 16), (64, 768, 2304, 8), (64, 768, 768, 16), (16, 768, 768, 8),
           (8, 64, 24, 8), (1, 48, 5, 8)]
-SOURCES = rtl_sources("requant", "axis_fifo", "linear") + [VERIF / "sv" / "tb_linear.sv"]
 REPORT = SIM_BUILD / "reports" / "perf_linear.json"
 
 

@@ -45,7 +45,7 @@ def lint() -> int:
     failures = 0
     for f in rtl_files + tb_files:
         for top in _modules(f):
-            files = [str(p) for p in pkgs + rtl_files + ([f] if f in tb_files else [])]
+            files = [str(p) for p in pkgs + rtl_files + (tb_files if f in tb_files else [])]
             files = list(dict.fromkeys(files))
             for tool, cmd in (
                 ("verilator", [str(verilator), "--lint-only", "-Wall", "--quiet", "--top-module", top, *files]),

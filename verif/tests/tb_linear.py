@@ -25,6 +25,7 @@ from cocotb.triggers import Timer
 
 from models import ops
 from tbkit.coverage import Covergroup
+from tbkit import memh
 from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config
 
 cfg = tb_config()
@@ -36,7 +37,6 @@ IDEAL = K * N // LANES
 FIXED_LATENCY = 16  # allowed on top of 1.05 * K*N/Lanes (the pipeline is 7 cycles deep)
 I32_MIN, I32_MAX = ops.INT32_MIN, ops.INT32_MAX
 MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
-M32 = (1 << 32) - 1
 
 WEIGHTS: dict = {}  # the current test's {w, bias, mult, shift}
 
@@ -83,15 +83,9 @@ def extreme_weights(rng):
 
 
 def write_memh(weights, directory: Path):
-    """The harness's $readmemh files: weights output-major, lane 0 in the low bits; parameters."""
-    beats = np.asarray(weights["w"], dtype=np.int64).T.reshape(N * KB, LANES)
-    text = (beats[:, ::-1] & 0xFF).astype(np.uint8).tobytes().hex()
-    width = 2 * LANES
-    lines = [text[i:i + width] for i in range(0, len(text), width)]
-    (directory / "linear_w.memh").write_text("\n".join(lines) + "\n")
-    words = [(int(s) << 64) | ((int(m) & M32) << 32) | (int(b) & M32)
-             for b, m, s in zip(weights["bias"], weights["mult"], weights["shift"])]
-    (directory / "linear_p.memh").write_text("".join(f"{v:018x}\n" for v in words))
+    """The harness memories' files (tb_linear.sv): weights output-major, then the parameters."""
+    memh.write_memh(directory / "mem0.memh", memh.linear_weight_lines(weights["w"], LANES))
+    memh.write_memh(directory / "mem1.memh", memh.linear_param_lines(weights["bias"], weights["mult"], weights["shift"]))
 
 
 def accumulators(x):

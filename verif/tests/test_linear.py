@@ -10,7 +10,7 @@ import pytest
 
 from tbkit.runner import SIM_BUILD, SIMS, VERIF, SimulationFailure, param_tag, rtl_sources, run_block
 
-SOURCES = rtl_sources("requant", "axis_fifo", "linear") + [VERIF / "sv" / "tb_linear.sv"]
+SOURCES = rtl_sources("requant", "axis_fifo", "linear") + [VERIF / "sv" / "weight_stream.sv", VERIF / "sv" / "tb_linear.sv"]
 
 SMALL = [dict(Lanes=8, K=64, N=24), dict(Lanes=4, K=4, N=7, OutBits=16)]  # O and FC2 output int16
 VERILATOR_ONLY = [dict(Lanes=1, K=48, N=5), dict(Lanes=32, K=96, N=33)]
