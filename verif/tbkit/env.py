@@ -110,6 +110,8 @@ class BlockEnv(uvm_env):
         clock, reset = getattr(self.dut, self.spec.clock), getattr(self.dut, self.spec.reset_n)
         reset.value = 0
         await ClockCycles(clock, cycles)
+        for agent in self.sources.values():
+            agent.source.clear()  # vectors queued before the reset are not sent after it
         reset.value = 1
         await RisingEdge(clock)
         self.scoreboard.flush()
