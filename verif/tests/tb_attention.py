@@ -1,0 +1,376 @@
+"""pyuvm testbench for rtl/attention.sv: decode attention of one token against the on-chip KV cache.
+
+Streams: s_axis_pos (one beat per token: lane 0 = pos, lane 1 = layer), s_axis (the QKV vector
+[q|k|v], 3d int8) -> m_axis (d int8). The model is ops.attention_decode on a Python mirror of the
+cache ([NumLayers, MaxSeq, d] for K and V), which is stateful: the scoreboard calls the model when
+a token's pos beat and QKV vector have both been accepted, which is exactly when the DUT has
+written its k/v row. An error token (pos >= MaxSeq or layer >= NumLayers) is expected to give d
+zeros and to leave both caches untouched.
+
+Each test's configure draws realistic scales (float ranges of q, k, v and the output, turned into
+multipliers/shifts by quantize.quantize_multiplier as the quantiser does), restores a random cache
+(with some all -128 / all 127 rows) into the DUT through the save/restore port, and picks a start
+position. Tokens then go to pos = start + index, layer = index % NumLayers, so a reset in
+mid-stream (which restarts the index) rewrites every row a half-loaded token may have touched
+before any token reads it. Every test ends by reading the cache back through the port and
+comparing it with the mirror (nothing overwritten, nothing missing).
+
+Tests: the stress matrix (tbkit.standard_tests), plus
+  test_random_pos  random positions (0, 1, MaxSeq-1, random) and layers, and error tokens
+                   (pos = MaxSeq, pos = 65535, layer = NumLayers): zero output, sticky flags, no write;
+  test_fill        no restore: positions 0..MaxSeq-1 of every layer fill the whole cache token by
+                   token, pos_error stays low; then pos = MaxSeq: flag set, nothing overwritten,
+                   and a valid token afterwards is still exact;
+  test_layer_swap  the NumLayers = 1 harness flow: save the cache through the port, restore
+                   another layer's, attend, restore the saved one, continue;
+  test_perf        one token per position in TB_CONFIG "perf_pos", no stalls: cycles from the last
+                   QKV beat to the last output beat, written to TB_CONFIG "perf_json".
+TB_CONFIG extras: "transactions" (tokens per stress test).
+"""
+
+import json
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge, RisingEdge, Timer
+
+from models import ops, quantize
+from tbkit.coverage import Covergroup
+from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config
+from tbkit.perf import HandshakeLog
+
+cfg = tb_config()
+P = cfg.get("parameters", {})
+D, HEADS, MAX_SEQ = P.get("D", 64), P.get("Heads", 4), P.get("MaxSeq", 16)
+NUM_LAYERS, LANES, MACS = P.get("NumLayers", 1), P.get("Lanes", 1), P.get("Macs", 16)
+OUT_LANES, SM_UNITS = P.get("OutLanes", 1), P.get("SoftmaxUnits", 2)
+HD = D // HEADS
+WPR = D // MACS  # cache words per row
+MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
+
+# ---- Test state (set by configure, read by the model and the stimulus) ------------------------
+MIRROR = {"k": np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8), "v": np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8)}
+DEFINED = np.zeros((NUM_LAYERS, MAX_SEQ), bool)  # rows whose DUT contents are known
+SCALES: dict = {}
+PLAN = {"start": 0}
+ERRORS = {"pos": False, "layer": False}  # error tokens the model has seen
+
+
+def model(txn):
+    pos, layer = (int(x) for x in txn["s_axis_pos"])
+    qkv = np.asarray(txn["s_axis"], np.int64)
+    if pos >= MAX_SEQ or layer >= NUM_LAYERS:
+        ERRORS["pos"] |= pos >= MAX_SEQ
+        ERRORS["layer"] |= layer >= NUM_LAYERS
+        return {"m_axis": [np.zeros(D, np.int64)]}
+    y = ops.attention_decode(qkv[:D], qkv[D:2 * D], qkv[2 * D:], MIRROR["k"][layer], MIRROR["v"][layer], pos, HEADS,
+                             SCALES["score_mult"], SCALES["score_shift"], SCALES["out_mult"], SCALES["out_shift"])
+    DEFINED[layer, pos] = True
+    return {"m_axis": [y]}
+
+
+def token(rng, pos, layer, kind=None):
+    kind = kind or rng.choice(["random", "random", "random", "small", "extreme"])
+    if kind == "small":
+        qkv = rng.integers(-8, 9, 3 * D)
+    elif kind == "extreme":
+        qkv = rng.choice(np.array([-128, 127]), 3 * D)
+        qkv[:D] = rng.choice([-128, 127])  # q all one extreme: |q.k| up to 128*128*HeadDim
+    else:
+        qkv = rng.integers(-128, 128, 3 * D)
+    return {"s_axis_pos": np.array([pos, layer]), "s_axis": qkv}
+
+
+def stimulus(rng, index):
+    return token(rng, PLAN["start"] + index, index % NUM_LAYERS)
+
+
+# ---- DUT set-up: scales and the cache port ------------------------------------------------------
+def draw_scales(rng):
+    amax_q, amax_k, amax_v = (float(np.exp(rng.uniform(np.log(0.5), np.log(12.0)))) for _ in range(3))
+    s_q, s_k, s_v = amax_q / 127, amax_k / 127, amax_v / 127
+    s_attn = s_v * float(rng.uniform(0.2, 1.0))  # < s_v: large outputs saturate
+    sm, ssh = quantize.quantize_multiplier(s_q * s_k * np.log2(np.e) / np.sqrt(HD), "attn.score_mult")
+    om, osh = quantize.quantize_multiplier(s_v * 2.0 ** -ops.SM_PROB_BITS / s_attn, "attn.out_mult")
+    return dict(score_mult=sm, score_shift=ssh, out_mult=om, out_shift=osh)
+
+
+def set_scales(dut, scales):
+    SCALES.clear()
+    SCALES.update(scales)
+    for k, v in scales.items():
+        getattr(dut, k).value = int(v)
+
+
+def word_int(row_bytes) -> int:
+    return int.from_bytes(np.asarray(row_bytes, np.int64).astype(np.uint8).tobytes(), "little")
+
+
+def word_bytes(value: int) -> np.ndarray:
+    return np.frombuffer(int(value).to_bytes(MACS, "little"), np.uint8).astype(np.int8)
+
+
+def addr(layer, row, w):
+    return (layer * MAX_SEQ + row) * WPR + w
+
+
+async def cache_write(dut, rows_by_layer: dict, k, v):
+    """Write rows {layer: [rows]} of k and v ([NumLayers, MaxSeq, D]) through the port, one word a cycle."""
+    for sel, cache in ((0, k), (1, v)):
+        for layer, rows in rows_by_layer.items():
+            for r in rows:
+                for w in range(WPR):
+                    await RisingEdge(dut.clk)
+                    dut.cache_req.value, dut.cache_we.value, dut.cache_sel.value = 1, 1, sel
+                    dut.cache_addr.value = addr(layer, r, w)
+                    dut.cache_wdata.value = word_int(cache[layer, r, w * MACS:(w + 1) * MACS])
+    await RisingEdge(dut.clk)
+    dut.cache_req.value, dut.cache_we.value = 0, 0
+
+
+async def cache_read(dut, rows_by_layer: dict):
+    """Read rows {layer: [rows]} back through the port; returns {"k"/"v": {(layer, row): int8[D]}}."""
+    out = {"k": {}, "v": {}}
+    for sel, name in ((0, "k"), (1, "v")):
+        addrs = [(layer, r, w) for layer, rows in rows_by_layer.items() for r in rows for w in range(WPR)]
+        got = []
+        await FallingEdge(dut.clk)
+        for a in addrs:
+            dut.cache_req.value, dut.cache_we.value, dut.cache_sel.value = 1, 0, sel
+            dut.cache_addr.value = addr(*a)
+            await RisingEdge(dut.clk)  # the DUT samples the address; cache_rdata follows
+            await FallingEdge(dut.clk)
+            got.append(word_bytes(int(dut.cache_rdata.value)))
+        dut.cache_req.value = 0
+        for i in range(0, len(addrs), WPR):
+            layer, r, _ = addrs[i]
+            out[name][(layer, r)] = np.concatenate(got[i:i + WPR])
+    return out
+
+
+def random_cache(rng):
+    k = rng.integers(-128, 128, (NUM_LAYERS, MAX_SEQ, D))
+    v = rng.integers(-128, 128, (NUM_LAYERS, MAX_SEQ, D))
+    for c in (k, v):
+        kind = rng.random((NUM_LAYERS, MAX_SEQ))
+        c[kind < 0.1] = -128
+        c[(kind >= 0.1) & (kind < 0.2)] = 127
+    return k.astype(np.int8), v.astype(np.int8)
+
+
+async def restore(dut, rng, rows: int):
+    """A random cache into the DUT (rows 0..rows-1 of every layer) and into the mirror."""
+    k, v = random_cache(rng)
+    rows = min(rows, MAX_SEQ)
+    DEFINED[:] = False
+    await cache_write(dut, {layer: range(rows) for layer in range(NUM_LAYERS)}, k, v)
+    MIRROR["k"][:], MIRROR["v"][:] = k, v
+    DEFINED[:, :rows] = True
+
+
+async def check_cache(env, what="cache"):
+    """Read every defined row back through the port and compare with the mirror."""
+    dut = env.dut
+    rows = {layer: [int(r) for r in np.nonzero(DEFINED[layer])[0]] for layer in range(NUM_LAYERS)}
+    got = await cache_read(dut, rows)
+    for name in ("k", "v"):
+        for (layer, r), row in got[name].items():
+            want = MIRROR[name][layer, r]
+            bad = np.nonzero(row != want)[0]
+            assert not len(bad), (
+                f"{what}: {name.upper()} cache layer {layer} row {r} column {int(bad[0])}: expected "
+                f"{int(want[bad[0]])} got {int(row[bad[0]])}; {len(bad)} of {D} columns differ (seed {env.seed})")
+    env.logger.info(f"{what}: {sum(len(r) for r in rows.values())} rows of K and V match the model")
+
+
+def check_flags(env):
+    dut = env.dut
+    got = {"pos": int(dut.pos_error.value), "layer": int(dut.layer_error.value)}
+    want = {k: int(v) for k, v in ERRORS.items()}
+    assert got == want, f"error flags {got}, expected {want} from the tokens sent (seed {env.seed})"
+
+
+async def configure(env, rng):
+    set_scales(env.dut, draw_scales(rng))
+    T = env_transactions(env)
+    start = 0 if rng.random() < 0.4 or T >= MAX_SEQ else int(rng.integers(0, MAX_SEQ - T + 1))
+    PLAN["start"] = start
+    await restore(env.dut, rng, start + T + 1)
+    env.logger.info(f"attention: scales {SCALES}, positions {start}..{start + T - 1}")
+
+
+def env_transactions(env):
+    return env.spec.transactions
+
+
+# ---- Coverage ---------------------------------------------------------------------------------
+def pos_bin(txn):
+    pos, layer = (int(x) for x in txn["inputs"]["s_axis_pos"])
+    if pos >= MAX_SEQ or layer >= NUM_LAYERS:
+        return "error"
+    return "0" if pos == 0 else "full (MaxSeq-1)" if pos == MAX_SEQ - 1 else "middle"
+
+
+def saturated(txn):
+    y = txn["outputs"]["m_axis"][0]
+    return bool(((y == 127) | (y == -128)).any())
+
+
+def covergroup():
+    pos_bins = ["0", "middle", "full (MaxSeq-1)", "error"] if MAX_SEQ > 2 else ["0", "full (MaxSeq-1)", "error"]
+    if MAX_SEQ == 1:
+        pos_bins = ["0", "error"]
+    points = {
+        "position": (pos_bin, pos_bins),
+        # Softmax row length = pos + 1; one bin per power of two up to MaxSeq.
+        "row_length_log2": (lambda t: min(int(t["inputs"]["s_axis_pos"][0]), MAX_SEQ).bit_length(),
+                            list(range(0, MAX_SEQ.bit_length() + 1))),
+        "heads": (lambda t: HEADS, [1, 2, 3, 4, 6, 8, 12, 16]),
+        "head_dim": (lambda t: HD, [16, 32, 48, 64, 128]),
+        "layer": (lambda t: min(int(t["inputs"]["s_axis_pos"][1]), NUM_LAYERS), list(range(NUM_LAYERS + 1))),
+        "output_saturated": (saturated, [True, False]),
+        "mode": (lambda t: t["mode"], MODES),
+    }
+    return Covergroup("attention", points, crosses={"position_x_mode": ["position", "mode"]})
+
+
+# ---- Tests ------------------------------------------------------------------------------------
+class AttentionTest(BlockTest):
+    """Drives the cache port and the scales to known values before the first reset; checks the
+    cache through the port and the error flags at the end."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        for name in ("cache_req", "cache_we", "cache_sel", "cache_addr", "cache_wdata"):
+            getattr(dut, name).value = 0
+        for name in ("score_mult", "score_shift", "out_mult", "out_shift"):
+            getattr(dut, name).value = 0
+        ERRORS.update(pos=False, layer=False)
+        await Timer(1, "ns")
+        await super().run_phase()
+        self.drop_objection()
+
+    async def body(self, rng):
+        await super().body(rng)
+        await check_cache(self.env)
+        check_flags(self.env)
+
+    async def run_tokens(self, tokens):
+        await self.env.send(tokens)
+        await self.env.drain(len(tokens))
+
+
+class RandomPosTest(AttentionTest):
+    async def body(self, rng):
+        await restore(self.env.dut, rng, MAX_SEQ)
+        plan = [(0, 0), (min(1, MAX_SEQ - 1), 0), (MAX_SEQ - 1, NUM_LAYERS - 1)]
+        plan += [(int(rng.integers(MAX_SEQ)), int(rng.integers(NUM_LAYERS))) for _ in range(max(self.spec.transactions - 3, 1))]
+        plan.insert(2, (MAX_SEQ, 0))  # error tokens in between valid ones
+        plan.insert(4, (0, NUM_LAYERS))
+        plan.append((65535, 0))
+        plan.append((int(rng.integers(MAX_SEQ)), 0))
+        self.logger.info(f"(pos, layer): {plan}")
+        await self.run_tokens([token(rng, p, l) for p, l in plan])
+        await check_cache(self.env)
+        check_flags(self.env)
+
+
+class FillTest(AttentionTest):
+    """No restore: rows are written only by tokens, in order, so unwritten rows are never read."""
+
+    async def body(self, rng):
+        DEFINED[:] = False
+        tokens = [token(rng, i // NUM_LAYERS, i % NUM_LAYERS) for i in range(MAX_SEQ * NUM_LAYERS)]
+        await self.run_tokens(tokens)
+        assert DEFINED.all(), "the fill run left rows unwritten"
+        await check_cache(self.env, "after the fill")
+        assert int(self.env.dut.pos_error.value) == 0, "pos_error set by positions < MaxSeq"
+        await self.run_tokens([token(rng, MAX_SEQ, 0), token(rng, MAX_SEQ + 1, NUM_LAYERS - 1)])
+        assert int(self.env.dut.pos_error.value) == 1, f"pos_error low after pos = {MAX_SEQ} (seed {self.env.seed})"
+        await check_cache(self.env, "after pos >= MaxSeq")
+        await self.run_tokens([token(rng, MAX_SEQ - 1, 0)])  # still exact after the error
+        await check_cache(self.env, "after the last token")
+        check_flags(self.env)
+
+
+class LayerSwapTest(AttentionTest):
+    """What a harness does with NumLayers = 1 and several model layers: save / restore."""
+
+    async def body(self, rng):
+        dut, T = self.env.dut, 3
+        rows = min(MAX_SEQ, 2 * T + 4)
+        start = max(0, rows - 2 * T)
+        await restore(dut, rng, rows)
+        await self.run_tokens([token(rng, start + i, 0) for i in range(T)])
+        region = {layer: range(rows) for layer in range(NUM_LAYERS)}
+        saved = await cache_read(dut, region)  # save "layer A" (every region when NumLayers > 1)
+        mirror_a = {n: MIRROR[n].copy() for n in ("k", "v")}
+        for n in ("k", "v"):
+            for (layer, r), row in saved[n].items():
+                assert (row == mirror_a[n][layer, r]).all(), f"saved {n.upper()} row {r} differs from the model"
+        scales_a = dict(SCALES)
+        set_scales(dut, draw_scales(rng))
+        await restore(dut, rng, rows)  # layer B
+        await self.run_tokens([token(rng, start + i, 0) for i in range(T)])
+        await check_cache(self.env, "layer B")
+        k, v = (np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8) for _ in range(2))
+        for (layer, r), row in saved["k"].items():
+            k[layer, r], v[layer, r] = row, saved["v"][(layer, r)]
+        await cache_write(dut, region, k, v)  # back to layer A
+        MIRROR["k"][:], MIRROR["v"][:] = mirror_a["k"], mirror_a["v"]
+        DEFINED[:] = False
+        DEFINED[:, :rows] = True
+        set_scales(dut, scales_a)
+        await self.run_tokens([token(rng, start + T + i, 0) for i in range(T)])
+        await check_cache(self.env, "layer A restored")
+        check_flags(self.env)
+
+
+class PerfTest(AttentionTest):
+    """One token per position, nothing stalled; cycles measured on the stream handshakes."""
+
+    async def body(self, rng):
+        dut = self.env.dut
+        positions = [p for p in cfg.get("perf_pos", [0, MAX_SEQ - 1]) if p < MAX_SEQ]
+        await restore(dut, rng, max(positions) + 1)
+        log = HandshakeLog(dut, ["s_axis_pos", "s_axis", "m_axis"], dut.clk)
+        await self.run_tokens([token(rng, p, 0, "random") for p in positions])
+        ins, outs, poss = log.vectors("s_axis"), log.vectors("m_axis"), log.vectors("s_axis_pos")
+        rows = []
+        for p, i, o, ps in zip(positions, ins, outs, poss):
+            rows.append(dict(d=D, heads=HEADS, pos=p, macs_per_cycle=MACS, softmax_units=SM_UNITS,
+                             cycles=o.last - i.last, analytical_cycles=(p + 1) * D // MACS,
+                             load_cycles=i.last - ps.first + 1, total_cycles=o.last - ps.first + 1))
+        for r in rows:
+            self.logger.info(f"perf: {r}")
+        out = cfg.get("perf_json") or Path(cfg.get("test_dir", "."), "perf.json")
+        Path(out).write_text(json.dumps(rows))
+
+
+def attention_idle(dut):
+    return None if int(dut.idle.value) else "attention: idle is low (a token or a result in flight)"
+
+
+def on_reset():
+    pass  # the cache RAM keeps its contents across reset, and so does the mirror
+
+
+SPEC = BlockSpec(
+    name="attention",
+    inputs={"s_axis_pos": Port(16), "s_axis": Port(8, signed=True)},
+    outputs={"m_axis": Port(8, signed=True)},
+    model=model,
+    stimulus=stimulus,
+    transactions=int(cfg.get("transactions", 6)),
+    covergroup=covergroup,
+    dut_idle=attention_idle,
+    on_reset=on_reset,
+    configure=configure,
+    max_cycles_per_txn=3 * D // LANES + 8 * HEADS * (MAX_SEQ * (HD // MACS + 4) + 120) + 4 * D,
+    extra_tests={"test_random_pos": RandomPosTest, "test_fill": FillTest, "test_layer_swap": LayerSwapTest,
+                 "test_perf": PerfTest},
+)
+
+standard_tests(__name__, SPEC, base=AttentionTest)

@@ -1,0 +1,78 @@
+"""Launchers: rtl/attention.sv (decode attention + KV cache) on both simulators.
+
+Default regression: small shapes on Icarus and Verilator (every test of tb_attention), GPT-2-small
+shapes (d=768, 12 heads) on Verilator for a few tokens, and the build-time parameter checks.
+Wider sweeps (head sizes 16..128, 16 heads, several layers, GPT-2 on Icarus) are marked slow.
+"""
+
+import pytest
+
+from tbkit.runner import SIM_BUILD, SIMS, SimulationFailure, param_tag, rtl_sources, run_block
+
+SOURCES = rtl_sources("requant", "axis_fifo", "axis_pack", "divider", "softmax", "attention")
+
+# Small: 4 heads x 16 (Macs 16: one K word per score), 2 heads x 32 with 2 layers and Lanes 2,
+# 1 head x 16 with Macs 4 (4 words per score) and 3 layers.
+SMALL = [dict(D=64, Heads=4, MaxSeq=8, Macs=16, OutLanes=4, SoftmaxUnits=2),
+         dict(D=64, Heads=2, MaxSeq=6, NumLayers=2, Lanes=2, Macs=8, OutLanes=1, SoftmaxUnits=1),
+         dict(D=16, Heads=1, MaxSeq=5, NumLayers=3, Macs=4, OutLanes=2, SoftmaxUnits=3)]
+GPT2 = dict(D=768, Heads=12, MaxSeq=64, Macs=64, OutLanes=64, SoftmaxUnits=4)
+GPT2_TESTS = ["test_smoke", "test_idle_backpressure", "test_random_pos"]
+SLOW = [dict(D=128, Heads=16, MaxSeq=12, Macs=8, SoftmaxUnits=2),        # 16 heads of 8 (Macs 8)
+        dict(D=128, Heads=1, MaxSeq=9, Macs=32, OutLanes=8),               # head_dim 128
+        dict(D=192, Heads=3, MaxSeq=33, NumLayers=2, Macs=64, SoftmaxUnits=4),
+        dict(D=96, Heads=6, MaxSeq=1, Macs=16),                            # a one-row cache
+        dict(D=64, Heads=4, MaxSeq=16, Macs=1, Lanes=1, SoftmaxUnits=1)]   # one MAC per cycle
+
+
+def run(sim, params, transactions=None, testcase=None):
+    tb = {} if transactions is None else {"transactions": transactions}
+    return run_block("attention", SOURCES, "tb_attention", sim, params, testcase=testcase, tb_config=tb)
+
+
+@pytest.mark.parametrize("params", SMALL, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_attention(sim, params):
+    run(sim, params)
+
+
+def test_attention_gpt2():
+    run("verilator", GPT2, transactions=2, testcase=GPT2_TESTS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params", SLOW, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_attention_sweep(sim, params):
+    run(sim, params)
+
+
+@pytest.mark.slow
+def test_attention_gpt2_icarus():
+    run("icarus", GPT2, transactions=1, testcase=["test_smoke"])
+
+
+@pytest.mark.slow
+def test_attention_gpt2_long():
+    run("verilator", dict(GPT2, MaxSeq=1024), transactions=2, testcase=["test_smoke", "test_random_pos", "test_layer_swap"])
+
+
+BAD = [(dict(D=60, Heads=8), "attention: D (60) must be a positive multiple of Heads (8)"),
+       (dict(D=256, Heads=1, Macs=16), "attention: head_dim = D/Heads = 256 > 128"),
+       (dict(D=64, Heads=4, Macs=32), "attention: Macs (32) must divide head_dim = D/Heads = 16")]
+
+
+@pytest.mark.parametrize("params,message", BAD, ids=[param_tag(b[0]) for b in BAD])
+@pytest.mark.parametrize("sim", SIMS)
+def test_attention_rejects_bad_parameters(sim, params, message):
+    """Illegal shapes are refused when the simulation is elaborated, with a clear message."""
+    seed = 1
+    pattern = f"{param_tag(params)}*/run-test_smoke-{seed}/sim.log"
+    for old in (SIM_BUILD / "attention" / sim).glob(pattern):
+        old.unlink()  # a stale log must not pass the test
+    with pytest.raises((SimulationFailure, RuntimeError)):
+        run_block("attention", SOURCES, "tb_attention", sim, params, testcase="test_smoke", seed=seed)
+    logs = list((SIM_BUILD / "attention" / sim).glob(pattern))
+    assert logs, f"no simulation log matching {pattern}"
+    text = logs[0].read_text(errors="replace")
+    assert message in text, f"no parameter error '{message}' in {logs[0]}"
