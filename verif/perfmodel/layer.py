@@ -180,8 +180,8 @@ def roofline_tokens_per_s(weight_bytes_per_token: float, hbm_gbps: float) -> flo
 # Balanced lanes for a MAC budget and a bandwidth per weight port
 # ------------------------------------------------------------------------------------------------
 def _legal(cfg: LayerConfig, unit: str, lanes: int) -> bool:
-    if unit == "attn":
-        return lanes <= cfg.d_head * cfg.length or lanes == 1
+    if unit == "attn":  # PROVISIONAL (attention.sv pending): at most one key per cycle per dot product
+        return lanes <= cfg.d_head
     k, _ = linear_shapes(cfg)[unit]
     return k % lanes == 0
 
@@ -189,45 +189,47 @@ def _legal(cfg: LayerConfig, unit: str, lanes: int) -> bool:
 def balance_lanes(cfg: LayerConfig, mac_budget: int, units_: tuple = UNITS) -> tuple[dict, LayerTiming]:
     """Lanes (powers of two) per unit with sum <= mac_budget that minimise layer cycles.
 
-    Greedy: start every unit at 1 lane and keep doubling the unit with the largest cycle saving per
-    added MAC while the budget allows; then try moving lanes between pairs of units (halve one,
-    double another) until nothing improves. Lanes a weight port cannot feed
-    (Lanes*WeightBits/8 > port bytes/cycle) save nothing, so the search does not buy them.
+    The layer's cycles are, to within the small overlaps, a sum of one term per unit (the chain of
+    design.md §2), so: (1) price every unit at every legal power of two with the others held at
+    a reference allocation; (2) a knapsack over the budget picks the cheapest combination of those
+    prices (exact for a separable sum); (3) starting from it, move lanes between pairs of units
+    (halve one, double another, or just double one) while the real model improves. Lanes a weight
+    port cannot feed (Lanes*WeightBits/8 > port bytes/cycle) save nothing, so they are not bought.
     """
-    lanes = {u: 1 for u in units_}
     base = dict(cfg.lanes)
+    if len(units_) > mac_budget:
+        raise ValueError(f"a budget of {mac_budget} MACs/cycle cannot give {len(units_)} units one lane each")
 
     def timing(ls):
         return layer_timing(replace(cfg, lanes={**base, **ls}))
 
-    if sum(lanes.values()) > mac_budget:
-        raise ValueError(f"a budget of {mac_budget} MACs/cycle cannot give {len(units_)} units one lane each")
-    cur = timing(lanes).cycles
-    while True:
-        best = None
+    choices = {u: [v for v in (2 ** i for i in range(mac_budget.bit_length())) if v <= mac_budget and _legal(cfg, u, v)]
+               for u in units_}
+    ref = {u: 1 for u in units_}
+    for _ in range(2):  # price around the reference, then around the first answer
+        price = {u: {v: timing({**ref, u: v}).cycles for v in choices[u]} for u in units_}
+        states = {0: (0.0, {})}  # lanes used -> (summed price, allocation)
         for u in units_:
-            new = lanes[u] * 2
-            if sum(lanes.values()) + lanes[u] > mac_budget or not _legal(cfg, u, new):
-                continue
-            c = timing({**lanes, u: new}).cycles
-            gain = (cur - c) / lanes[u]
-            if c < cur and (best is None or gain > best[0]):
-                best = (gain, u, c)
-        if best is None:
-            break
-        _, u, cur = best
-        lanes[u] *= 2
+            nxt = {}
+            for used, (cost, alloc) in states.items():
+                for v in choices[u]:
+                    if used + v > mac_budget:
+                        break
+                    c = cost + price[u][v]
+                    if used + v not in nxt or c < nxt[used + v][0] - 1e-9:
+                        nxt[used + v] = (c, {**alloc, u: v})
+            states = nxt
+        ref = min(states.values(), key=lambda cv: (cv[0], sum(cv[1].values())))[1]
+    lanes, cur = ref, timing(ref).cycles
     improved = True
     while improved:
         improved = False
-        for a in units_:
-            for b in units_:
-                if a == b or lanes[a] == 1:
-                    continue
-                trial = {**lanes, a: lanes[a] // 2, b: lanes[b] * 2}
-                if sum(trial.values()) > mac_budget or not _legal(cfg, b, trial[b]):
-                    continue
-                c = timing(trial).cycles
-                if c < cur - 1e-9:
-                    lanes, cur, improved = trial, c, True
+        moves = [{**lanes, b: lanes[b] * 2} for b in units_]
+        moves += [{**lanes, a: lanes[a] // 2, b: lanes[b] * 2} for a in units_ for b in units_ if a != b and lanes[a] > 1]
+        for trial in moves:
+            if sum(trial.values()) > mac_budget or any(not _legal(cfg, u, v) for u, v in trial.items()):
+                continue
+            c = timing(trial).cycles
+            if c < cur - 1e-9:
+                lanes, cur, improved = trial, c, True
     return lanes, timing(lanes)

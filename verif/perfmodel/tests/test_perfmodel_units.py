@@ -1,0 +1,88 @@
+"""Per-unit formulas against cases worked out by hand from the RTL headers' latency/throughput text."""
+
+import math
+
+import pytest
+
+from perfmodel import units
+from perfmodel.units import Stream, source
+
+
+# rtl/linear.sv: "K*N/Lanes + 7 cycles from the first x beat to the last y beat" -- the numbers
+# scripts/perf_linear.py measured for these shapes (sim_build/reports/perf_linear.json).
+@pytest.mark.parametrize("k,n,lanes,cycles", [(768, 3072, 64, 36871), (3072, 768, 64, 36871), (768, 2304, 64, 27655),
+                                              (768, 768, 16, 36871), (64, 24, 8, 199), (48, 5, 1, 247)])
+def test_linear_full_rate(k, n, lanes, cycles):
+    assert units.linear_cycles(k, n, lanes) == cycles
+
+
+def test_linear_output_stream():
+    # K=64, Lanes=8: 8 steps per column. x at full rate from cycle 0: column 0 ends at step 7,
+    # y[0] 7 cycles later (6 pipeline + 1 FIFO); column 3 ends at step 31 -> y[3] at 38.
+    y = units.linear(source(8), 64, 4, 8)
+    assert (y.first, y.last, y.beats) == (14, 38, 4)
+
+
+def test_linear_slow_x_column0_waits():
+    # x beats every 10 cycles (0, 10, ..., 70): column 0 ends with the last x beat at 70, then
+    # columns 1..3 take 3*8 steps -> last step 94, y[3] at 101; y[0] at 77.
+    y = units.linear(Stream(0, 70, 8), 64, 4, 8)
+    assert (y.first, y.last) == (77, 101)
+
+
+def test_linear_weight_port_bound():
+    # 64 lanes need 64 B/cycle; a 32 B/cycle port doubles every step.
+    assert units.linear_step_cycles(64, 8, 32) == 2
+    assert units.linear_step_cycles(64, 8, 64) == 1
+    assert units.linear_step_cycles(64, 4, 32) == 1  # int4 weights: half the bytes
+    full = units.linear_cycles(768, 768, 64)
+    slow = units.linear_cycles(768, 768, 64, port_bytes_per_cycle=32)
+    assert slow == pytest.approx(2 * (full - 7), abs=8)
+
+
+def test_linear_rejects_k_not_multiple_of_lanes():
+    with pytest.raises(ValueError, match="multiple of Lanes"):
+        units.linear(source(3), 50, 4, 16)
+
+
+# rtl/layernorm.sv: first output 100 + RqStages after tlast, 1 beat/cycle, occupancy 2B + 99 + RqStages
+@pytest.mark.parametrize("beats", [1, 16, 96, 768])
+def test_layernorm(beats):
+    y = units.layernorm(source(beats))
+    assert y.first == beats - 1 + 103
+    assert y.cycles == beats
+    assert y.last + 1 == units.layernorm_occupancy(beats) == 2 * beats + 102
+
+
+# rtl/softmax.sv: first p L + 56 after tlast, 1 beat/cycle, a row every 3L + 55 (3127 for L = 1024,
+# the period tb_softmax's test_timing measured)
+@pytest.mark.parametrize("length,period", [(1, 58), (37, 166), (1024, 3127)])
+def test_softmax(length, period):
+    p = units.softmax(source(length))
+    assert p.first == (length - 1) + length + 56
+    assert p.cycles == length
+    assert p.last + 1 == units.softmax_occupancy(length) == period
+
+
+def test_gelu_and_residual_add_latency():
+    assert units.gelu(source(12)).last == 12  # latency 1
+    a, b = source(12), Stream(40, 51, 12)  # b late: the join waits for it
+    y = units.residual_add(a, b)  # 2*RqStages + 1 = 7
+    assert (y.first, y.last) == (47, 58)
+    assert units.residual_add(a, a, rq_stages=1).last == 11 + 3
+
+
+def test_pack():
+    # 8 elements, one per cycle, packed 4 per beat: beat 0 one cycle after element 3
+    y = units.pack(source(8), 4)
+    assert (y.first, y.last, y.beats) == (4, 8, 2)
+    assert units.pack(source(8), 1) == source(8)
+
+
+def test_attention_provisional_grows_with_length():
+    short = units.attention(0, 4, 32, 1, 8)
+    long = units.attention(0, 4, 32, 1024, 8)
+    assert long.last > short.last
+    # four heads through one softmax: at least four rows of 3L + 55 minus the pipeline fill
+    assert long.last >= 3 * units.softmax_occupancy(1024)
+    assert long.beats == 128 and math.isclose(long.cycles, 128)

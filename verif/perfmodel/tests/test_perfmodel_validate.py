@@ -1,0 +1,79 @@
+"""Validation rows (measured vs predicted), the layer rows' plug-in format, simulation speed."""
+
+import json
+
+import pytest
+
+from perfmodel import project, simspeed, units, validate
+from perfmodel.layer import LayerConfig, layer_cycles
+
+
+def test_linear_rows_and_tolerance():
+    measured = [{"K": 768, "N": 768, "lanes": 64, "cycles": 9223}, {"K": 64, "N": 24, "lanes": 8, "cycles": 250}]
+    rows = validate.linear_rows(measured)
+    assert rows[0]["predicted_cycles"] == 9223 and rows[0]["error"] == 0
+    assert rows[1]["error"] == pytest.approx(199 / 250 - 1)
+    assert validate.check(rows) == [rows[1]]  # 20% off: flagged
+    assert "9223" in validate.table(rows)
+
+
+def test_attention_row_mapping():
+    r = validate.attention_row({"heads": 4, "dh": 32, "pos": 9, "lanes": 8, "cycles": 1000})
+    assert r["config"] == {"heads": 4, "d_head": 32, "length": 10, "lanes": 8}
+    assert r["predicted_cycles"] == units.attention(0, 4, 32, 10, 8).last + 1
+    assert validate.attention_row({"cycles": 5}) is None
+
+
+def test_layer_rows_plug_in(tmp_path):
+    cfg = {"d": 128, "heads": 4, "d_ffn": 512, "pos": 3, "lanes": {"qkv": 16}}
+    want = layer_cycles(LayerConfig(pos=3, lanes=dict(LayerConfig().lanes, qkv=16)))
+    (tmp_path / "run.json").write_text(json.dumps({"cycles_per_token_layer": [want, want * 1.5], "layer_config": cfg}))
+    (tmp_path / "perf_layer.json").write_text(json.dumps([{"config": cfg, "cycles": want}]))
+    rows = validate.layer_rows(tmp_path)
+    assert [r["source"] for r in rows] == ["run.json", "run.json", "perf_layer"]
+    assert rows[0]["error"] == pytest.approx(0)
+    assert rows[1]["config"]["pos"] == 4  # a list: one entry per decoded position
+    assert rows[2]["error"] == pytest.approx(0)
+
+
+def test_timing_log_rows(tmp_path):
+    log = tmp_path / "softmax" / "verilator" / "MaxLen37" / "run-all-1" / "sim.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("INFO softmax timing L=37: latency [93, 93, 93], output cycles [37, 37, 37], row period [166, 166]\n")
+    log = tmp_path / "layernorm" / "icarus" / "InBits16_Lanes8_MaxDim128" / "run-all-1" / "sim.log"
+    log.parent.mkdir(parents=True)
+    log.write_text("layernorm timing d=128: latency [103, 103, 103], output cycles [16, 16, 16], period [134, 134]\n")
+    rows = {r["unit"]: r for r in validate.timing_log_rows(tmp_path)}
+    assert rows["softmax"]["predicted_cycles"] == 166 and rows["softmax"]["error"] == 0
+    assert rows["layernorm"]["config"] == {"d": 128, "lanes": 8, "sim": "icarus"}
+    assert rows["layernorm"]["predicted_cycles"] == 134
+
+
+def test_collect_notes_missing_sources(tmp_path):
+    rows, notes = validate.collect(tmp_path)
+    assert rows == []
+    assert any("perf_linear.json" in n for n in notes) and any("decoder-layer top" in n for n in notes)
+
+
+def test_sim_speed(tmp_path):
+    runs = [{"top": "tb_linear", "sim": "icarus", "parameters": {"Lanes": 8, "K": 64, "N": 24},
+             "tests": [{"name": "test_perf", "passed": True, "real_time_s": 0.5}]}]
+    rows = [{"K": 64, "N": 24, "lanes": 8, "cycles": 199, "sim": "icarus"},
+            {"K": 64, "N": 24, "lanes": 8, "cycles": 199}]  # verilator: no run recorded
+    s = simspeed.perf_speeds(rows, runs)
+    assert len(s) == 1 and s[0]["cycles_per_s"] == pytest.approx(398)
+    assert simspeed.summarise(s)["icarus"]["cycles_per_s"] == 398
+    junit = tmp_path / "junit.xml"
+    junit.write_text('<testsuites><testsuite time="12.5"><testcase name="t[verilator-x]" time="3"/>'
+                     '<testcase name="t[icarus-x]" time="4"><failure/></testcase></testsuite></testsuites>')
+    g = simspeed.regression_wall_time(junit)
+    assert g["wall_s"] == 12.5 and g["tests"] == 2 and g["failed"] == 1
+    assert g["test_time_s_by_sim"] == {"icarus": 4.0, "verilator": 3.0}
+    assert simspeed.regression_wall_time(tmp_path / "none.xml") is None
+
+
+def test_roofline_numbers():
+    r = project.roofline("gpt2-small", 8)
+    assert r["weight_bytes_layers"] == 12 * (4 * 768 ** 2 + 2 * 768 * 3072)
+    assert r["tokens_per_s_layers"] == pytest.approx(460e9 / r["weight_bytes_layers"])
+    assert project.roofline("gpt2-small", 4)["tokens_per_s_layers"] == pytest.approx(2 * r["tokens_per_s_layers"])
