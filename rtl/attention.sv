@@ -38,13 +38,23 @@
 // SoftmaxUnits softmax rows are in flight at once (head h on unit h % SoftmaxUnits): one softmax row
 // occupies a unit for about 3L + 55 cycles, so q.K at L*HeadDim/Macs cycles per head needs
 // SoftmaxUnits >= about 3*Macs/HeadDim + 1 to never wait for a softmax unit.
-// Schedule of one token: load 3*D/Lanes beats; then per head q.K: L*HeadDim/Macs cycles
-// (scores through requant into a 16-entry FIFO, credit-counted); softmax; p.V: HeadDim/Macs
-// groups of L cycles each (group 0 takes p straight from the softmax unit and keeps it in a
-// MaxSeq x 16 buffer for the other groups); each finished group's Macs accumulators move to a
-// shadow register and drain one element per cycle through requant into an 8-entry FIFO and
-// axis_pack. Cycles per token, no stalls: about 3*D/Lanes + max(2, ...)... measured by
-// scripts/perf_attention.py (sim_build/reports/perf_attention.json); ideal (pos+1)*D/Macs.
+// Schedule of one token: load 3*D/Lanes beats (k, v written into the cache as they arrive); then
+// per head q.K: L*HeadDim/Macs cycles (one K word per cycle; each score goes through requant into
+// a 16-entry FIFO, credit-counted, then to its softmax unit); softmax; p.V: HeadDim/Macs groups of
+// L cycles (group 0 takes p straight from the softmax unit and keeps it in a MaxSeq x 16 buffer for
+// the other groups); each finished group's Macs accumulators move to a shadow register and drain
+// one element per cycle through requant into an 8-entry FIFO and axis_pack.
+// Cycles per token, from the last QKV beat to the last output beat, no stalls (measured with
+// scripts/perf_attention.py, D=768, 12 heads, MaxSeq 1024; ideal (pos+1)*D/Macs):
+//   Macs 64, 4 softmax units: pos 63: 1062 (ideal 768), pos 255: 3717 (3072), pos 1023: 14469 (12288)
+//   Macs 16, 2 softmax units: pos 63: 3477 (3072), pos 255: 13653 (12288), pos 1023: 54357 (49152)
+//   Macs 64, 1 softmax unit: pos 1023: 37602, i.e. ~3L per head: the softmax bound.
+// i.e. about (pos+1)*(D/Macs + HeadDim/Macs + 1) + 100 when the softmax units keep up: the last
+// head's softmax sum/divide/output passes and its p.V groups 1.. are not hidden behind other heads.
+// For small pos the one-element-per-cycle output drain bounds it: about D + 100 cycles (873 at
+// pos 0, D=768). The load takes 3*D/Lanes beats at the pace of the QKV Linear (one element every
+// K/Lanes_linear cycles), so in the layer it costs nothing beyond that Linear; attention starts
+// after its last element (design.md section 7's synchronisation point).
 // Latency: the first output beat comes after the load and the first head's q.K, softmax and p.V.
 // Throughput: one token at a time; the next pos beat is accepted once the previous token's p.V
 // issued its last word (its last outputs may still drain).

@@ -12,10 +12,11 @@ from tbkit.runner import SIM_BUILD, SIMS, SimulationFailure, param_tag, rtl_sour
 SOURCES = rtl_sources("requant", "axis_fifo", "axis_pack", "divider", "softmax", "attention")
 
 # Small: 4 heads x 16 (Macs 16: one K word per score), 2 heads x 32 with 2 layers and Lanes 2,
-# 1 head x 16 with Macs 4 (4 words per score) and 3 layers.
+# 1 head x 64 with Macs 8 (8 words per score) and 3 layers; 16 heads x 16 on Verilator.
 SMALL = [dict(D=64, Heads=4, MaxSeq=8, Macs=16, OutLanes=4, SoftmaxUnits=2),
          dict(D=64, Heads=2, MaxSeq=6, NumLayers=2, Lanes=2, Macs=8, OutLanes=1, SoftmaxUnits=1),
-         dict(D=16, Heads=1, MaxSeq=5, NumLayers=3, Macs=4, OutLanes=2, SoftmaxUnits=3)]
+         dict(D=64, Heads=1, MaxSeq=5, NumLayers=3, Macs=8, OutLanes=2, SoftmaxUnits=3)]
+VERILATOR_ONLY = [dict(D=256, Heads=16, MaxSeq=8, Macs=16, OutLanes=16, SoftmaxUnits=2)]
 GPT2 = dict(D=768, Heads=12, MaxSeq=64, Macs=64, OutLanes=64, SoftmaxUnits=4)
 GPT2_TESTS = ["test_smoke", "test_idle_backpressure", "test_random_pos"]
 SLOW = [dict(D=128, Heads=16, MaxSeq=12, Macs=8, SoftmaxUnits=2),        # 16 heads of 8 (Macs 8)
@@ -34,6 +35,11 @@ def run(sim, params, transactions=None, testcase=None):
 @pytest.mark.parametrize("sim", SIMS)
 def test_attention(sim, params):
     run(sim, params)
+
+
+@pytest.mark.parametrize("params", VERILATOR_ONLY, ids=param_tag)
+def test_attention_verilator(params):
+    run("verilator", params)
 
 
 def test_attention_gpt2():

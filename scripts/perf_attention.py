@@ -1,0 +1,67 @@
+#!/usr/bin/env python3
+"""Measured cycles per token of the decode attention unit (rtl/attention.sv), GPT-2-small shapes.
+
+For each configuration (d=768, 12 heads, MaxSeq 1024; Macs = MACs per cycle of each of the q.K
+and p.V datapaths), builds the unit and runs tb_attention's test_perf: a random cache restored
+through the save/restore port, then one token at each position in POSITIONS, nothing stalled.
+`cycles` is counted in the simulation from the handshake of the token's last QKV beat to that of
+its last output beat (the attention work; the QKV load itself, 3d/Lanes beats, is reported as
+load_cycles, and total_cycles = pos beat to last output). analytical_cycles = (pos+1)*d/M_a, the
+design.md section 7 term, with M_a = Macs. Writes sim_build/reports/perf_attention.json (a list of
+{d, heads, pos, macs_per_cycle, cycles, analytical_cycles, ...}) and prints a table.
+
+usage: .venv/bin/python scripts/perf_attention.py [--sim verilator|icarus] [--positions 0,63,255,1023]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for p in (ROOT / "verif", ROOT / "verif" / "tests"):
+    sys.path.insert(0, str(p))
+
+from tbkit.runner import SIM_BUILD, rtl_sources, run_block  # noqa: E402
+
+SOURCES = rtl_sources("requant", "axis_fifo", "axis_pack", "divider", "softmax", "attention")
+POSITIONS = [0, 63, 255, 1023]
+# (Macs, SoftmaxUnits): one softmax row occupies a unit for ~3L cycles, so Macs = HeadDim (one
+# score per cycle) needs ~4 units to keep q.K busy; Macs = HeadDim/4 needs 2.
+CONFIGS = [(16, 2), (64, 4), (64, 1)]
+REPORT = SIM_BUILD / "reports" / "perf_attention.json"
+
+
+def measure(sim: str, macs: int, units: int, positions: list[int]) -> list[dict]:
+    params = dict(D=768, Heads=12, MaxSeq=1024, Macs=macs, OutLanes=64, SoftmaxUnits=units)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "perf.json"
+        run_block("attention", SOURCES, "tb_attention", sim, params, testcase="test_perf",
+                  tb_config={"perf_json": str(out), "perf_pos": positions})
+        return json.loads(out.read_text())
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sim", default="verilator", choices=["verilator", "icarus"])
+    ap.add_argument("--positions", default=",".join(map(str, POSITIONS)))
+    args = ap.parse_args(argv)
+    positions = [int(p) for p in args.positions.split(",")]
+    rows = [r for macs, units in CONFIGS for r in measure(args.sim, macs, units, positions)]
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"\n{'d':>4} {'heads':>5} {'pos':>5} {'macs':>4} {'sm':>3} {'cycles':>8} {'analytical':>10} {'ratio':>6} "
+          f"{'load':>5} {'total':>8}")
+    for r in rows:
+        print(f"{r['d']:>4} {r['heads']:>5} {r['pos']:>5} {r['macs_per_cycle']:>4} {r['softmax_units']:>3} "
+              f"{r['cycles']:>8} {r['analytical_cycles']:>10} {r['cycles'] / r['analytical_cycles']:>6.2f} "
+              f"{r['load_cycles']:>5} {r['total_cycles']:>8}")
+    print(f"written {REPORT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
