@@ -130,8 +130,11 @@ class AxisSourceAgent(uvm_agent):
     def connect_phase(self):
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)
 
-    def set_idle(self, pattern: Iterator[bool]):
+    def set_idle(self, pattern: Iterator[bool] | None):
+        """Idle cycles from `pattern` (True = hold back a beat); None: never idle."""
         self.source.set_pause_generator(pattern)
+        if pattern is None:
+            self.source.pause = False
 
     def idle(self) -> bool:
         return self.source.idle() and self.accepted.idle()
@@ -149,8 +152,11 @@ class AxisSinkAgent(uvm_agent):
     def build_phase(self):
         self.monitor = AxisVectorMonitor("monitor", self, self.sink)
 
-    def set_backpressure(self, pattern: Iterator[bool]):
+    def set_backpressure(self, pattern: Iterator[bool] | None):
+        """Backpressure from `pattern` (True = refuse a beat); None: always ready."""
         self.sink.set_pause_generator(pattern)
+        if pattern is None:
+            self.sink.pause = False
 
     def idle(self) -> bool:
         """No partial vector in progress and nothing received but not yet published."""

@@ -2,6 +2,8 @@
 
 Sampled at every falling clock edge, when the cycle's values are settled (the testbench drives on
 rising edges), so a beat transfers at the next rising edge iff tvalid && tready in that sample.
+While tvalid is low and nothing is pending it sleeps until tvalid changes, so a unit busy
+computing for thousands of cycles costs the simulation nothing here.
 Rules, outside reset:
 - the side the DUT drives (tvalid/tdata/tlast of an output stream, tready of an input stream)
   is never X or Z; tdata/tlast only when tvalid is high;
@@ -13,7 +15,7 @@ A violation raises at once, naming the signal and the simulation time.
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import FallingEdge
+from cocotb.triggers import FallingEdge, ValueChange
 from cocotb.utils import get_sim_time
 
 
@@ -84,3 +86,5 @@ class AxisProtocolChecker:
                     )
                 pending = None if ready else beat
                 self.beats += int(ready)
+            elif pending is None:
+                await ValueChange(self.valid)

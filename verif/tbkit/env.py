@@ -193,11 +193,15 @@ class BlockTest(uvm_test):
 
     def patterns(self, pyrng: random.Random):
         env = self.env
+        # No pattern at all rather than an all-False one: a pause generator wakes Python every cycle.
         for agent in env.sources.values():
-            agent.set_idle(random_pauses(pyrng, pyrng.uniform(0.2, 0.7)) if self.idle else never())
+            agent.set_idle(random_pauses(pyrng, pyrng.uniform(0.2, 0.7)) if self.idle else None)
         for agent in env.sinks.values():
             tail = random_pauses(pyrng, pyrng.uniform(0.2, 0.7)) if self.backpressure else never()
-            agent.set_backpressure(stalled_then(self.stall_start, tail) if self.stall_start else tail)
+            if self.stall_start:
+                agent.set_backpressure(stalled_then(self.stall_start, tail))
+            else:
+                agent.set_backpressure(tail if self.backpressure else None)
 
     async def run_phase(self):
         self.raise_objection()

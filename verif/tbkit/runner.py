@@ -179,6 +179,10 @@ def run_block(
             build_args += ["--coverage-line", "--coverage-toggle", "--coverage-user"]
         if shutil.which("ccache"):
             os.environ.setdefault("OBJCACHE", "ccache")
+        # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks designs big
+        # enough to be split into several C++ files; make takes MAKEFLAGS assignments as overrides.
+        if "CFG_CXXFLAGS_PCH_I" not in os.environ.get("MAKEFLAGS", ""):
+            os.environ["MAKEFLAGS"] = (os.environ.get("MAKEFLAGS", "") + " CFG_CXXFLAGS_PCH_I=-include").strip()
 
     runner = get_runner(sim)
     # One build per configuration; xdist workers that share a configuration wait on the lock.

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// Test harness for decoder_layer: every per-layer parameter lives in SV memories, so Python only
+// drives tokens (x and the pos beat) and picks the layer.
+//
+// Memories, loaded with $readmemh at every rising edge of `load` from mem<Id>.memh in the
+// simulation's directory (or +mem<Id>=<path>); every file holds all NumLayers layers, layer after
+// layer (verif/harness/decoder_layer.py writes them):
+//   mem0..mem7  weight_stream.sv: weights and per-channel parameters of QKV, O, FC1, FC2 (w, p
+//               alternately), one HBM pseudo-channel each, replayed for every token;
+//   mem8, mem9  LN1 / LN2 per-channel parameters, D lines of 70 bits per layer;
+//   mem10       the GELU table, 256 lines of 8 bits per layer;
+//   mem11       the layer's scalars, one 420-bit line per layer (fields in ScalarFields order,
+//               least significant first: ln1_eps_v, ln2_eps_v, score_mult, score_shift, out_mult,
+//               out_shift, then a_mult, a_shift, b_mult, b_shift, out_mult, out_shift of add1 and
+//               of add2; eps 62 bits, mult 32, shift 5).
+// Switching layer (between tokens, the layer idle): set `layer`, pulse `restart` (the weight
+// streams restart at that layer's first word) and `cfg_load` (the loader writes the layer's
+// LayerNorm parameters and GELU table into the units, one entry per cycle, and latches its
+// scalars; `cfg_busy` is high meanwhile).
+// Weight starvation: every weight stream withholds a beat with probability w_stall/256.
+// Counters (cleared by reset): cycle; first_in_cycle, the cycle of a token's first x beat;
+// last_out_cycle, the cycle of its last x' beat. A token takes last_out - first_in + 1 cycles.
+
+`default_nettype none
+
+module tb_decoder_layer #(
+  parameter int D            = 128,
+  parameter int Heads        = 4,
+  parameter int DFfn         = 512,
+  parameter int MaxSeq       = 128,
+  parameter int NumLayers    = 2,
+  parameter int LanesQkv     = 16,
+  parameter int LanesO       = 16,
+  parameter int LanesFc1     = 16,
+  parameter int LanesFc2     = 16,
+  parameter int AttnMacs     = 16,
+  parameter int SoftmaxUnits = 2,
+  localparam int ResidBits  = 16,
+  localparam int LayerWidth = (NumLayers > 1) ? $clog2(NumLayers) : 1,
+  localparam int ChanWidth  = (D > 1) ? $clog2(D) : 1,
+  localparam int LoadSteps  = (D > 256) ? D : 256
+) (
+  input  wire logic                  clk,
+  input  wire logic                  rst_n,
+  input  wire logic                  load,
+  input  wire logic                  restart,
+  input  wire logic                  cfg_load,
+  input  wire logic [LayerWidth-1:0] layer,
+  input  wire logic [7:0]            w_stall,
+  output logic                       cfg_busy,
+  input  wire logic [ResidBits-1:0]  s_axis_tdata,
+  input  wire logic                  s_axis_tlast,
+  input  wire logic                  s_axis_tvalid,
+  output logic                       s_axis_tready,
+  input  wire logic [31:0]           s_axis_pos_tdata,
+  input  wire logic                  s_axis_pos_tlast,
+  input  wire logic                  s_axis_pos_tvalid,
+  output logic                       s_axis_pos_tready,
+  output logic      [ResidBits-1:0]  m_axis_tdata,
+  output logic                       m_axis_tlast,
+  output logic                       m_axis_tvalid,
+  input  wire logic                  m_axis_tready,
+  output logic                       pos_error,
+  output logic                       layer_error,
+  output logic      [31:0]           cycle,
+  output logic      [31:0]           first_in_cycle,
+  output logic      [31:0]           last_out_cycle
+);
+
+  // ---- Weight streams: one per Linear weight port and one per parameter port -----------------
+  logic [LanesQkv*8-1:0] w_qkv_d;
+  logic [LanesO*8-1:0]   w_o_d;
+  logic [LanesFc1*8-1:0] w_fc1_d;
+  logic [LanesFc2*8-1:0] w_fc2_d;
+  logic [71:0]           p_qkv_d, p_o_d, p_fc1_d, p_fc2_d;
+  logic [7:0]            w_l, w_v, w_r;  // {p_fc2, w_fc2, p_fc1, w_fc1, p_o, w_o, p_qkv, w_qkv}
+
+  weight_stream #(.Width(LanesQkv * 8), .Words(D / LanesQkv * 3 * D), .NumLayers(NumLayers), .Id(0)) u_w_qkv (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(w_qkv_d), .m_axis_tlast(w_l[0]), .m_axis_tvalid(w_v[0]), .m_axis_tready(w_r[0]));
+  weight_stream #(.Width(72), .Words(3 * D), .NumLayers(NumLayers), .Id(1)) u_p_qkv (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(p_qkv_d), .m_axis_tlast(w_l[1]), .m_axis_tvalid(w_v[1]), .m_axis_tready(w_r[1]));
+  weight_stream #(.Width(LanesO * 8), .Words(D / LanesO * D), .NumLayers(NumLayers), .Id(2)) u_w_o (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(w_o_d), .m_axis_tlast(w_l[2]), .m_axis_tvalid(w_v[2]), .m_axis_tready(w_r[2]));
+  weight_stream #(.Width(72), .Words(D), .NumLayers(NumLayers), .Id(3)) u_p_o (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(p_o_d), .m_axis_tlast(w_l[3]), .m_axis_tvalid(w_v[3]), .m_axis_tready(w_r[3]));
+  weight_stream #(.Width(LanesFc1 * 8), .Words(D / LanesFc1 * DFfn), .NumLayers(NumLayers), .Id(4)) u_w_fc1 (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(w_fc1_d), .m_axis_tlast(w_l[4]), .m_axis_tvalid(w_v[4]), .m_axis_tready(w_r[4]));
+  weight_stream #(.Width(72), .Words(DFfn), .NumLayers(NumLayers), .Id(5)) u_p_fc1 (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(p_fc1_d), .m_axis_tlast(w_l[5]), .m_axis_tvalid(w_v[5]), .m_axis_tready(w_r[5]));
+  weight_stream #(.Width(LanesFc2 * 8), .Words(DFfn / LanesFc2 * D), .NumLayers(NumLayers), .Id(6)) u_w_fc2 (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(w_fc2_d), .m_axis_tlast(w_l[6]), .m_axis_tvalid(w_v[6]), .m_axis_tready(w_r[6]));
+  weight_stream #(.Width(72), .Words(D), .NumLayers(NumLayers), .Id(7)) u_p_fc2 (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
+    .m_axis_tdata(p_fc2_d), .m_axis_tlast(w_l[7]), .m_axis_tvalid(w_v[7]), .m_axis_tready(w_r[7]));
+
+  // ---- Per-layer configuration memories and their loader --------------------------------------
+  logic [69:0]  ln1_mem [NumLayers * D];
+  logic [69:0]  ln2_mem [NumLayers * D];
+  logic [7:0]   gelu_mem [NumLayers * 256];
+  logic [419:0] scalar_mem [NumLayers];
+  string ln1_file, ln2_file, gelu_file, scalar_file;
+
+  function automatic string mem_file(input int id);
+    string fmt, path;
+    fmt = $sformatf("mem%0d=%%s", id);
+    if (!$value$plusargs(fmt, path)) path = $sformatf("mem%0d.memh", id);
+    return path;
+  endfunction
+
+  initial begin
+    ln1_file    = mem_file(8);
+    ln2_file    = mem_file(9);
+    gelu_file   = mem_file(10);
+    scalar_file = mem_file(11);
+  end
+
+  always @(posedge load) begin
+    $readmemh(ln1_file, ln1_mem);
+    $readmemh(ln2_file, ln2_mem);
+    $readmemh(gelu_file, gelu_mem);
+    $readmemh(scalar_file, scalar_mem);
+  end
+
+  localparam int StepWidth = $clog2(LoadSteps + 1);
+  logic [StepWidth-1:0] step_q;
+  logic [419:0] scalars_q;
+  logic ln_we, gelu_we;
+  localparam int LnAddrWidth   = $clog2(NumLayers * D);
+  localparam int GeluAddrWidth = $clog2(NumLayers * 256);
+  logic [LnAddrWidth-1:0]   ln_index;
+  logic [GeluAddrWidth-1:0] gelu_index;
+
+  assign cfg_busy   = (step_q != StepWidth'(LoadSteps));
+  assign ln_we      = cfg_busy && (step_q < StepWidth'(D));
+  assign gelu_we    = cfg_busy && (step_q < StepWidth'(256));
+  assign ln_index   = LnAddrWidth'(32'(layer) * 32'(D) + 32'(step_q));
+  assign gelu_index = GeluAddrWidth'(32'(layer) * 32'd256 + 32'(step_q));
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      step_q <= StepWidth'(LoadSteps);
+    end else if (cfg_load) begin
+      step_q    <= '0;
+      scalars_q <= scalar_mem[layer];
+    end else if (cfg_busy) begin
+      step_q <= step_q + 1'b1;
+    end
+  end
+
+  // ---- The layer --------------------------------------------------------------------------------
+  decoder_layer #(
+    .D(D), .Heads(Heads), .DFfn(DFfn), .MaxSeq(MaxSeq), .NumLayers(NumLayers),
+    .LanesQkv(LanesQkv), .LanesO(LanesO), .LanesFc1(LanesFc1), .LanesFc2(LanesFc2),
+    .AttnMacs(AttnMacs), .SoftmaxUnits(SoftmaxUnits)
+  ) u_layer (
+    .clk, .rst_n,
+    .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
+    .s_axis_pos_tdata, .s_axis_pos_tlast, .s_axis_pos_tvalid, .s_axis_pos_tready,
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
+    .s_axis_w_qkv_tdata(w_qkv_d), .s_axis_w_qkv_tlast(w_l[0]), .s_axis_w_qkv_tvalid(w_v[0]), .s_axis_w_qkv_tready(w_r[0]),
+    .s_axis_p_qkv_tdata(p_qkv_d), .s_axis_p_qkv_tlast(w_l[1]), .s_axis_p_qkv_tvalid(w_v[1]), .s_axis_p_qkv_tready(w_r[1]),
+    .s_axis_w_o_tdata(w_o_d), .s_axis_w_o_tlast(w_l[2]), .s_axis_w_o_tvalid(w_v[2]), .s_axis_w_o_tready(w_r[2]),
+    .s_axis_p_o_tdata(p_o_d), .s_axis_p_o_tlast(w_l[3]), .s_axis_p_o_tvalid(w_v[3]), .s_axis_p_o_tready(w_r[3]),
+    .s_axis_w_fc1_tdata(w_fc1_d), .s_axis_w_fc1_tlast(w_l[4]), .s_axis_w_fc1_tvalid(w_v[4]), .s_axis_w_fc1_tready(w_r[4]),
+    .s_axis_p_fc1_tdata(p_fc1_d), .s_axis_p_fc1_tlast(w_l[5]), .s_axis_p_fc1_tvalid(w_v[5]), .s_axis_p_fc1_tready(w_r[5]),
+    .s_axis_w_fc2_tdata(w_fc2_d), .s_axis_w_fc2_tlast(w_l[6]), .s_axis_w_fc2_tvalid(w_v[6]), .s_axis_w_fc2_tready(w_r[6]),
+    .s_axis_p_fc2_tdata(p_fc2_d), .s_axis_p_fc2_tlast(w_l[7]), .s_axis_p_fc2_tvalid(w_v[7]), .s_axis_p_fc2_tready(w_r[7]),
+    .ln1_eps_v(scalars_q[61:0]), .ln2_eps_v(scalars_q[123:62]),
+    .ln1_prm_we(ln_we), .ln2_prm_we(ln_we), .ln_prm_addr(ChanWidth'(step_q)),
+    .ln1_prm_wdata(ln1_mem[ln_index]), .ln2_prm_wdata(ln2_mem[ln_index]),
+    .gelu_tbl_we(gelu_we), .gelu_tbl_addr(step_q[7:0]), .gelu_tbl_wdata(gelu_mem[gelu_index]),
+    .score_mult(scalars_q[155:124]), .score_shift(scalars_q[160:156]),
+    .out_mult(scalars_q[192:161]), .out_shift(scalars_q[197:193]),
+    .add1_a_mult(scalars_q[229:198]), .add1_a_shift(scalars_q[234:230]),
+    .add1_b_mult(scalars_q[266:235]), .add1_b_shift(scalars_q[271:267]),
+    .add1_out_mult(scalars_q[303:272]), .add1_out_shift(scalars_q[308:304]),
+    .add2_a_mult(scalars_q[340:309]), .add2_a_shift(scalars_q[345:341]),
+    .add2_b_mult(scalars_q[377:346]), .add2_b_shift(scalars_q[382:378]),
+    .add2_out_mult(scalars_q[414:383]), .add2_out_shift(scalars_q[419:415]),
+    .pos_error, .layer_error
+  );
+
+  // ---- Cycle counters ---------------------------------------------------------------------------
+  logic armed_q;  // waiting for a token's first x beat
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      cycle          <= '0;
+      armed_q        <= 1'b1;
+      first_in_cycle <= '0;
+      last_out_cycle <= '0;
+    end else begin
+      cycle <= cycle + 1;
+      if (s_axis_tvalid && s_axis_tready && armed_q) begin
+        armed_q        <= 1'b0;
+        first_in_cycle <= cycle;
+      end
+      if (m_axis_tvalid && m_axis_tready && m_axis_tlast) begin
+        armed_q        <= 1'b1;
+        last_out_cycle <= cycle;
+      end
+    end
+  end
+
+endmodule
+
+`default_nettype wire
