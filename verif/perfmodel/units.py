@@ -162,27 +162,58 @@ def pack(x: Stream, ratio: int) -> Stream:
 
 
 # --------------------------------------------------------------------------------------------------
-# rtl/attention.sv -- PROVISIONAL: the unit is being written; replace this with its header.
-#   Assumed here (design.md §2/§7): per head h, scores q_h . K^T over L = pos+1 cached keys at
-#   Lanes MACs/cycle (L*dh/Lanes cycles), then one softmax row (rtl/softmax.sv, above), then
-#   p . V at Lanes MACs/cycle (L*dh/Lanes cycles); heads go one after another through the three
-#   stages, pipelined (head h+1's scores overlap head h's softmax), with a fixed latency
-#   ATTN_STAGE_LATENCY per stage. KV cache on chip (no weight-port traffic).
+# rtl/attention.sv (header, "Datapaths" and "Schedule of one token"), per token, L = pos + 1,
+# HeadDim = D/Heads, Groups = HeadDim/Macs, cycles counted from the last QKV beat:
+#   - q.K, head after head: L*HeadDim/Macs cycles per head (one K word per cycle); each score goes
+#     through requant into a 16-entry FIFO to softmax unit h % SoftmaxUnits; the q.K engine waits
+#     while that unit is still busy with an earlier row (credit-counted FIFO);
+#   - softmax.sv per row: a unit accepts a row once its previous row left, loads it at the score
+#     rate, first p L + 56 after the row's last score, L outputs at 1/cycle, occupancy 3L + 55;
+#   - p.V, head after head: Groups groups of L cycles; group 0 takes p straight from the softmax
+#     output; head h's p.V overlaps head h+1's q.K and softmax;
+#   - every finished group's Macs accumulators drain one element per cycle through requant and
+#     axis_pack (so at small pos the D-element drain bounds the token: "about D + 100").
+# ATTN_QK_LAT / ATTN_PV_LAT / ATTN_OUT_LAT / ATTN_GROUP_GAP are pipeline depths the header does not
+# itemise (it gives "+ 100" and the measured rows): they were set from two rows measured by
+# scripts/perf_attention.py (pos 0 with Macs 64 / 4 softmax units, and Macs 16 / 2 units, which
+# fixes the per-group gap); the other ten measured rows validate them (perfmodel.validate).
 # --------------------------------------------------------------------------------------------------
-ATTN_STAGE_LATENCY = 8  # PROVISIONAL, per dot-product stage
+ATTN_QK_LAT = 8  # K word read -> its score in the softmax unit (read, MAC tree, requant, FIFO)
+ATTN_PV_LAT = 0  # extra cycles of a p.V group beyond its L (its pipeline depth is counted in ATTN_OUT_LAT)
+ATTN_GROUP_GAP = 3  # cycles between two groups' drains (accumulators -> shadow register hand-over)
+ATTN_OUT_LAT = 8  # last accumulator in the shadow register -> last output beat (requant, FIFO, pack)
 
 
-def attention_stage_cycles(length: int, d_head: int, lanes: int) -> dict:
-    dot = math.ceil(length * d_head / lanes)
-    return {"scores": dot, "softmax": softmax_occupancy(length), "pv": dot}
+def attention_cycles(d: int, heads: int, length: int, macs: int, softmax_units: int = 2) -> dict:
+    """Last QKV beat -> last output beat, for one token whose cache holds `length` keys."""
+    hd = d // heads
+    groups = max(1, hd // macs)
+    t_qk = length * hd / macs
+    free = [0.0] * max(1, softmax_units)  # when each softmax unit can take a new row
+    qk_free = 0.0  # when the q.K engine can start the next head
+    pv_free = 0.0  # when the p.V engine can start the next head
+    drain_free = 0.0  # when the output drain can take the next group
+    for h in range(heads):
+        u = h % len(free)
+        start = max(qk_free, free[u] - ATTN_QK_LAT)  # scores queue in front of a busy unit
+        load_start = start + ATTN_QK_LAT
+        qk_end = max(start + t_qk, load_start + length - 1 - ATTN_QK_LAT)
+        tlast = qk_end + ATTN_QK_LAT
+        sm_first = tlast + length + 56
+        free[u] = sm_first + length  # the row's last probability has left
+        qk_free = qk_end
+        g0_end = max(pv_free, sm_first) + max(length, 1) + ATTN_PV_LAT
+        for g in range(groups):
+            end = g0_end + g * length
+            drain_free = max(drain_free, end) + min(macs, hd) + ATTN_GROUP_GAP
+        pv_free = g0_end - ATTN_PV_LAT + (groups - 1) * length
+    return {"cycles": drain_free + ATTN_OUT_LAT, "qk_per_head": t_qk, "softmax_occupancy": softmax_occupancy(length)}
 
 
-def attention(start: float, heads: int, d_head: int, length: int, lanes: int) -> Stream:
-    """Output: the d = heads*d_head context vector, one element per beat (like linear)."""
-    st = attention_stage_cycles(length, d_head, lanes)
-    # one head through the three stages: scores, softmax (input tlast -> last p), p.V
-    one_head = (st["scores"] + ATTN_STAGE_LATENCY) + (length + 56 + length) + (st["pv"] + ATTN_STAGE_LATENCY)
-    bottleneck = max(st.values())
-    last = start + one_head + (heads - 1) * bottleneck
+def attention(start: float, heads: int, d_head: int, length: int, lanes: int, softmax_units: int = 2,
+              out_lanes: int = 1) -> Stream:
+    """Output: D = heads*d_head elements; `start` is the cycle after the last QKV beat."""
     d = heads * d_head
-    return Stream(last - d + 1, last, d)  # conservative: context emitted at the end, 1 element/cycle
+    last = start + attention_cycles(d, heads, length, lanes, softmax_units)["cycles"] - 1
+    beats = d // out_lanes
+    return Stream(last - beats + 1, last, beats)  # the last head's group finishes it

@@ -3,8 +3,8 @@
 Sources of measured cycles (each optional; a missing file adds no rows):
   - sim_build/reports/perf_linear.json   scripts/perf_linear.py: [{K, N, lanes, cycles, ...}]
     (perf.py adds the tiny-config shapes with the same measurement, `extra` rows of the same form)
-  - sim_build/reports/perf_attention.json scripts/perf_attention.py: [{heads, d_head | dh, length |
-    L | pos, lanes, cycles, ...}] -- mapped by `attention_row`; rows it cannot map are reported as such
+  - sim_build/reports/perf_attention.json scripts/perf_attention.py: [{d, heads, pos, macs_per_cycle,
+    softmax_units, cycles, ...}] -- mapped by `attention_row`; rows it cannot map are reported as such
   - sim_build/<softmax|layernorm>/*/*/run-*/sim.log  the blocks' test_timing lines ("softmax timing
     L=..: ... row period [..]"): the row/vector period the header states
   - sim_build/reports/run.json           `make run`: {"cycles_per_token_layer": c, "layer_config": {...}}
@@ -53,19 +53,18 @@ def _first(d: dict, *keys):
 
 
 def attention_row(m: dict) -> dict | None:
-    """Map one perf_attention.json entry; None when its keys are not understood."""
-    heads = _first(m, "heads", "H")
-    d_head = _first(m, "d_head", "dh", "DHead", "HeadDim")
-    length = _first(m, "length", "L", "len", "keys")
-    if length is None and _first(m, "pos", "position") is not None:
-        length = int(_first(m, "pos", "position")) + 1
-    lanes = _first(m, "lanes", "Lanes")
+    """Map one perf_attention.json entry ({d, heads, pos, macs_per_cycle, softmax_units, cycles}:
+    last QKV beat -> last output beat); None when its keys are not understood."""
+    d, heads = _first(m, "d", "D"), _first(m, "heads", "Heads")
+    pos = _first(m, "pos", "position")
+    macs = _first(m, "macs_per_cycle", "macs", "Macs", "lanes")
+    units_ = _first(m, "softmax_units", "SoftmaxUnits")
     cycles = _first(m, "cycles", "measured_cycles")
-    if None in (heads, d_head, length, lanes, cycles):
+    if None in (d, heads, pos, macs, cycles):
         return None
-    heads, d_head, length, lanes = int(heads), int(d_head), int(length), int(lanes)
-    pred = units.attention(0, heads, d_head, length, lanes).last + 1
-    cfg = {"heads": heads, "d_head": d_head, "length": length, "lanes": lanes}
+    d, heads, pos, macs, units_ = int(d), int(heads), int(pos), int(macs), int(units_ or 1)
+    pred = units.attention_cycles(d, heads, pos + 1, macs, units_)["cycles"]
+    cfg = {"d": d, "heads": heads, "pos": pos, "macs": macs, "softmax_units": units_}
     return row("perf_attention", "attention", cfg, pred, cycles)
 
 
@@ -109,7 +108,8 @@ def timing_log_rows(sim_build: Path = ROOT / "sim_build") -> list[dict]:
 
 def layer_config(d: dict) -> LayerConfig:
     base = LayerConfig()
-    kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order") if k in d}
+    kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order", "softmax_units")
+          if k in d}
     lanes = dict(base.lanes, **d.get("lanes", {}))
     return LayerConfig(**kw, lanes=lanes)
 
@@ -136,7 +136,37 @@ def layer_rows(reports: Path = REPORTS) -> list[dict]:
     return out
 
 
-def collect(reports: Path = REPORTS, extra_linear: list[dict] | None = None) -> tuple[list[dict], list[str]]:
+TOKEN_RE = re.compile(r"token (\d+): layer (\d+) pos (\d+): (\d+) cycles")
+
+
+def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
+    """decoder_layer.sv parameters -> LayerConfig (LN/GELU/add at one element per beat)."""
+    lanes = {"qkv": params.get("LanesQkv", 16), "o": params.get("LanesO", 16), "fc1": params.get("LanesFc1", 16),
+             "fc2": params.get("LanesFc2", 16), "attn": params.get("AttnMacs", 16), "ln": 1}
+    return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
+                       layers=params.get("NumLayers", 1), pos=pos, lanes=lanes,
+                       softmax_units=params.get("SoftmaxUnits", 2))
+
+
+def layer_log_measurements(params: dict, log_text: str, sim: str) -> list[dict]:
+    """The cycles per token tb_decoder_layer's test_layer_switch logs ("token i: layer l pos p: n
+    cycles": first x beat -> last x' beat, no stalls), as [{parameters, sim, pos, layer, cycles}]."""
+    return [{"parameters": params, "sim": sim, "pos": int(p), "layer": int(lay), "cycles": int(c)}
+            for _, lay, p, c in TOKEN_RE.findall(log_text)]
+
+
+def layer_measurement_rows(measured: list[dict]) -> list[dict]:
+    out = []
+    for m in measured:
+        cfg = layer_config_from_rtl(m["parameters"], m["pos"])
+        conf = {"describe": cfg.describe() + f" {m['sim']}", "pos": m["pos"], "layer": m["layer"],
+                "sim": m["sim"], "parameters": m["parameters"]}
+        out.append(row("tb_decoder_layer", "layer", conf, layer_cycles(cfg), m["cycles"]))
+    return out
+
+
+def collect(reports: Path = REPORTS, extra_linear: list[dict] | None = None,
+            layer_measured: list[dict] | None = None) -> tuple[list[dict], list[str]]:
     """Every validation row available now, and notes on what is missing or could not be mapped."""
     rows, notes = [], []
     p = reports / "perf_linear.json"
@@ -159,7 +189,7 @@ def collect(reports: Path = REPORTS, extra_linear: list[dict] | None = None) -> 
     else:
         notes.append("no perf_attention.json yet (attention.sv / scripts/perf_attention.py pending)")
     rows += timing_log_rows(reports.parent)
-    lr = layer_rows(reports)
+    lr = layer_rows(reports) + layer_measurement_rows(layer_measured or [])
     if not lr:
         notes.append("no layer measurement yet (run.json cycles_per_token_layer / perf_layer.json): "
                      "the decoder-layer top is pending")

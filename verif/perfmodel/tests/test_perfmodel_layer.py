@@ -9,7 +9,7 @@ import pytest
 from perfmodel import layer, units
 from perfmodel.layer import LayerConfig, balance_lanes, layer_timing
 
-TINY = LayerConfig()  # d=128, 4 heads, d_FFN=512, Lanes 8 everywhere
+TINY = LayerConfig()  # d=128, 4 heads, d_FFN=512, 16 lanes per unit, 1 element per beat between them
 
 
 def test_macs_per_token():
@@ -19,19 +19,19 @@ def test_macs_per_token():
 
 
 def test_front_of_layer_by_hand():
-    # x: 16 beats (0..15); LN1: first out 15 + 103 = 118, last 133; QKV (K=128, N=384, 8 lanes,
-    # 16 steps per column): column 0 ends with LN1's last beat at 133, last step 133 + 383*16 = 6261,
-    # y[383] at 6268.
+    # x: 128 one-element beats (0..127); LN1: first out 127 + 103 = 230, last 357; axis_pack to 16:
+    # last beat 358; QKV (K=128, N=384, 16 lanes, 8 steps per column): column 0 ends with that beat
+    # at 358, last step 358 + 383*8 = 3422, y[383] 7 later at 3429, y[0] at 365.
     st = layer_timing(TINY).stages
-    assert (st["ln1"].first, st["ln1"].last) == (118, 133)
-    assert (st["qkv"].first, st["qkv"].last) == (140, 6268)
+    assert (st["ln1"].first, st["ln1"].last) == (230, 357)
+    assert (st["qkv"].first, st["qkv"].last) == (365, 3429)
 
 
 def test_ffn_output_major_is_a_sum_not_a_max():
     # linear.sv is output-major: FC2 column 0 ends with FC1's last output, then N-1 = 127 more
-    # columns of 512/8 = 64 steps, + 7: FC2 adds 127*64 + 7 (+1 pack) after GELU's last beat.
+    # columns of 512/16 = 32 steps, + 7: FC2 adds 127*32 + 7 (+1 pack) after GELU's last beat.
     t = layer_timing(TINY)
-    assert t.stages["fc2"].last - t.stages["gelu"].last == 127 * 64 + 7 + 1
+    assert t.stages["fc2"].last - t.stages["gelu"].last == 127 * 32 + 7 + 1
     im = layer_timing(replace(TINY, ffn_order="input_major"))
     assert im.cycles < t.cycles  # input-major would overlap FC1 and FC2
     assert im.stages["fc2"].last - im.stages["gelu"].last < 200
@@ -49,16 +49,16 @@ def test_bound_naming():
     gpt2 = LayerConfig(d=768, heads=12, d_ffn=3072, layers=12, lanes=big)
     assert layer_timing(gpt2).bound == "compute"
     assert layer_timing(replace(gpt2, port_gbps=2.0)).bound == "memory"  # 8 B/cycle at 250 MHz
-    long = replace(gpt2, pos=1023, lanes=dict(big, qkv=1024 // 4, o=256, fc1=256, fc2=1024))
-    assert layer_timing(long).bound == "attention"  # 12 softmax rows of 3*1024 + 55
+    long = replace(gpt2, pos=1023, softmax_units=1, lanes=dict(big, qkv=256, o=256, fc1=256, fc2=1024))
+    assert layer_timing(long).bound == "attention"  # 12 softmax rows of 3*1024 + 55 on one unit
     with pytest.raises(ValueError):
         layer_timing(replace(TINY, heads=3))
 
 
 def test_paper_formula_by_hand():
     # (N/C)[d^2/M_k + C max(d^2/M_k, (l+1)d/M_a, d d_FFN/M_f, T_mem)], C = 1, no memory bound:
-    # 2 * [128^2/8 + max(2048, 128/8, 8192)] = 2 * (2048 + 8192)
-    assert layer.paper_t_decode_cycles(TINY) == 2 * (2048 + 8192)
+    # 2 * [128^2/16 + max(1024, 128/16, 4096)] = 2 * (1024 + 4096)
+    assert layer.paper_t_decode_cycles(TINY) == 2 * (1024 + 4096)
 
 
 def test_roofline():

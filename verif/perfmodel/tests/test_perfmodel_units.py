@@ -79,10 +79,26 @@ def test_pack():
     assert units.pack(source(8), 1) == source(8)
 
 
-def test_attention_provisional_grows_with_length():
-    short = units.attention(0, 4, 32, 1, 8)
-    long = units.attention(0, 4, 32, 1024, 8)
-    assert long.last > short.last
-    # four heads through one softmax: at least four rows of 3L + 55 minus the pipeline fill
-    assert long.last >= 3 * units.softmax_occupancy(1024)
-    assert long.beats == 128 and math.isclose(long.cycles, 128)
+# rtl/attention.sv header, D=768, 12 heads: the cycles it lists as measured (last QKV beat -> last
+# output), and its rules "about (pos+1)*(D/Macs + HeadDim/Macs + 1) + 100 when the softmax units keep
+# up", "about D + 100 cycles" at pos 0 (the drain), "~3L per head: the softmax bound" with one unit.
+@pytest.mark.parametrize("macs,sm,pos,cycles", [(64, 4, 63, 1062), (64, 4, 255, 3717), (64, 4, 1023, 14469),
+                                                (16, 2, 63, 3477), (16, 2, 255, 13653), (16, 2, 1023, 54357),
+                                                (64, 1, 1023, 37602)])
+def test_attention_header_numbers(macs, sm, pos, cycles):
+    assert units.attention_cycles(768, 12, pos + 1, macs, sm)["cycles"] == pytest.approx(cycles, rel=0.01)
+
+
+@pytest.mark.parametrize("pos", [255, 1023])
+def test_attention_header_rule(pos):
+    got = units.attention_cycles(768, 12, pos + 1, 64, 4)["cycles"]
+    assert got == pytest.approx((pos + 1) * (12 + 1 + 1) + 100, rel=0.02)
+
+
+def test_attention_drain_and_softmax_bounds():
+    assert units.attention_cycles(768, 12, 1, 64, 4)["cycles"] == pytest.approx(768 + 100, abs=15)
+    one = units.attention_cycles(768, 12, 1024, 64, 1)["cycles"]
+    assert one >= 12 * units.softmax_occupancy(1024)  # every row through the one softmax unit
+    assert one == pytest.approx(12 * units.softmax_occupancy(1024), rel=0.01)
+    y = units.attention(100, 12, 64, 1024, 64, 4, out_lanes=64)
+    assert y.beats == 12 and y.last == 100 + units.attention_cycles(768, 12, 1024, 64, 4)["cycles"] - 1

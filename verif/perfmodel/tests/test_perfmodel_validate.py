@@ -18,9 +18,11 @@ def test_linear_rows_and_tolerance():
 
 
 def test_attention_row_mapping():
-    r = validate.attention_row({"heads": 4, "dh": 32, "pos": 9, "lanes": 8, "cycles": 1000})
-    assert r["config"] == {"heads": 4, "d_head": 32, "length": 10, "lanes": 8}
-    assert r["predicted_cycles"] == units.attention(0, 4, 32, 10, 8).last + 1
+    r = validate.attention_row({"d": 768, "heads": 12, "pos": 1023, "macs_per_cycle": 64, "softmax_units": 4,
+                                "cycles": 14469})
+    assert r["config"] == {"d": 768, "heads": 12, "pos": 1023, "macs": 64, "softmax_units": 4}
+    assert r["predicted_cycles"] == units.attention(0, 12, 64, 1024, 64, 4).last + 1
+    assert abs(r["error"]) < 0.01
     assert validate.attention_row({"cycles": 5}) is None
 
 
