@@ -10,7 +10,8 @@ zeros and to leave both caches untouched.
 Each test's configure draws realistic scales (float ranges of q, k, v and the output, turned into
 multipliers/shifts by quantize.quantize_multiplier as the quantiser does), restores a random cache
 (with some all -128 / all 127 rows) into the DUT through the save/restore port, and picks a start
-position. Tokens then go to pos = start + index, layer = index % NumLayers, so a reset in
+position. Tokens then go to pos = start + index, layer = index % NumLayers (token 3 is an error token
+with pos >= MaxSeq), so a reset in
 mid-stream (which restarts the index) rewrites every row a half-loaded token may have touched
 before any token reads it. Every test ends by reading the cache back through the port and
 comparing it with the mirror (nothing overwritten, nothing missing).
@@ -83,6 +84,8 @@ def token(rng, pos, layer, kind=None):
 
 
 def stimulus(rng, index):
+    if index == 3:  # an error token amid the traffic of every stress test (it writes nothing)
+        return token(rng, MAX_SEQ + int(rng.integers(0, 3)), 0)
     return token(rng, PLAN["start"] + index, index % NUM_LAYERS)
 
 
@@ -194,7 +197,8 @@ def check_flags(env):
 async def configure(env, rng):
     set_scales(env.dut, draw_scales(rng))
     T = env_transactions(env)
-    start = 0 if rng.random() < 0.4 or T >= MAX_SEQ else int(rng.integers(0, MAX_SEQ - T + 1))
+    r = rng.random()  # start at 0, end at MaxSeq-1 (cache full), or in between
+    start = 0 if r < 0.35 or T >= MAX_SEQ else MAX_SEQ - T if r < 0.7 else int(rng.integers(0, MAX_SEQ - T + 1))
     PLAN["start"] = start
     await restore(env.dut, rng, start + T + 1)
     env.logger.info(f"attention: scales {SCALES}, positions {start}..{start + T - 1}")
@@ -354,7 +358,8 @@ def attention_idle(dut):
 
 
 def on_reset():
-    pass  # the cache RAM keeps its contents across reset, and so does the mirror
+    # The cache RAM keeps its contents across reset, and so does the mirror; the flags are cleared.
+    ERRORS.update(pos=False, layer=False)
 
 
 SPEC = BlockSpec(
