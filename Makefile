@@ -33,8 +33,9 @@ waves: setup
 	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> [TESTCASE=<cocotb test>] [SEED=<n>]"; exit 2; }
 	@$(CLI) waves "$(TEST)"
 
+# make run [PROMPT="..."] [TOKENS=n] [SIM=icarus] [ARGS="--lanes 8 ..."]
 run: setup
-	@$(CLI) run $(ARGS)
+	@PROMPT="$(PROMPT)" TOKENS="$(TOKENS)" SIM="$(SIM)" $(PY) scripts/run_gpt2.py $(ARGS)
 
 cov: lint
 	@$(CLI) cov

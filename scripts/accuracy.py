@@ -28,27 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
 from models import corpus, gpt2, quantize  # noqa: E402
+from models.hf import hf_model  # noqa: E402
 
 FIXTURE = ROOT / "verif/fixtures/tiny_gpt2"
 
 
 def cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(-1) / (np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1) + 1e-30)
-
-
-def hf_model(model_dir: Path):
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    torch.set_num_threads(1)
-    cfg = GPT2Config.from_dict(json.loads((model_dir / "config.json").read_text()))
-    m = GPT2LMHeadModel(cfg)
-    with np.load(model_dir / "model_fp32.npz") as z:
-        sd = {k: torch.from_numpy(z[k]) for k in z.files}
-    missing, unexpected = m.load_state_dict(sd, strict=False)
-    if unexpected or any("attn.bias" not in k and "masked_bias" not in k for k in missing):
-        raise RuntimeError(f"checkpoint mismatch: missing={missing} unexpected={unexpected}")
-    return m.eval()
 
 
 def hf_run(model, tokens: np.ndarray):

@@ -106,8 +106,8 @@ module tb_decoder_layer #(
   logic [69:0]  ln2_mem [NumLayers * D];
   logic [7:0]   gelu_mem [NumLayers * 256];
   logic [419:0] scalar_mem [NumLayers];
-  string ln1_file, ln2_file, gelu_file, scalar_file;
 
+  // File names are resolved at the load itself: an initial block may not have run yet at time 0.
   function automatic string mem_file(input int id);
     string fmt, path;
     fmt = $sformatf("mem%0d=%%s", id);
@@ -115,18 +115,11 @@ module tb_decoder_layer #(
     return path;
   endfunction
 
-  initial begin
-    ln1_file    = mem_file(8);
-    ln2_file    = mem_file(9);
-    gelu_file   = mem_file(10);
-    scalar_file = mem_file(11);
-  end
-
   always @(posedge load) begin
-    $readmemh(ln1_file, ln1_mem);
-    $readmemh(ln2_file, ln2_mem);
-    $readmemh(gelu_file, gelu_mem);
-    $readmemh(scalar_file, scalar_mem);
+    $readmemh(mem_file(8), ln1_mem);
+    $readmemh(mem_file(9), ln2_mem);
+    $readmemh(mem_file(10), gelu_mem);
+    $readmemh(mem_file(11), scalar_mem);
   end
 
   localparam int StepWidth = $clog2(LoadSteps + 1);

@@ -41,14 +41,16 @@ module weight_stream #(
   end
 
   logic [Width-1:0] mem [NumLayers * Words];
-  string fmt, path;
 
-  initial begin
-    fmt = $sformatf("mem%0d=%%s", Id);
-    if (!$value$plusargs(fmt, path)) path = $sformatf("mem%0d.memh", Id);
-  end
+  // The file name is resolved at the load itself: an initial block may not have run yet at time 0.
+  function automatic string mem_file(input int id);
+    string fmt, path;
+    fmt = $sformatf("mem%0d=%%s", id);
+    if (!$value$plusargs(fmt, path)) path = $sformatf("mem%0d.memh", id);
+    return path;
+  endfunction
 
-  always @(posedge load) $readmemh(path, mem);
+  always @(posedge load) $readmemh(mem_file(Id), mem);
 
   function automatic logic [31:0] xorshift(input logic [31:0] s);
     logic [31:0] x;

@@ -144,10 +144,12 @@ def run_block(
     coverage: bool | None = None,
     tb_config: dict | None = None,
     build_dir: Path | None = None,
+    live: bool = False,
 ) -> Run:
     """Build `top` for `sim` with `parameters` and run the pyuvm/cocotb module `test_module`.
 
     tb_config reaches the testbench as JSON in TB_CONFIG (the parameters are always included).
+    live=True prints the simulation's output on the terminal instead of only into sim.log.
     WAVES=1 and RTL_COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
     Returns the Run; raises SimulationFailure if any test failed or none ran.
     """
@@ -234,7 +236,7 @@ def run_block(
             test_dir=test_dir,
             results_xml=str(results_xml),
             timescale=("1ns", "1ps"),
-            log_file=test_dir / "sim.log",
+            log_file=None if live else test_dir / "sim.log",
         )
     except SystemExit as exc:  # simulator crashed; results (if any) are still read below
         crash = f"simulator exited with {exc.code}"
