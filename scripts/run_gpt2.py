@@ -36,6 +36,7 @@ def parse_args(argv=None):
     p.add_argument("--lanes", type=int, default=16, help="MACs per cycle of every Linear unit and of attention")
     p.add_argument("--params", type=Path, default=FIXTURE / "int_params.npz", help="integer parameter file")
     p.add_argument("--model-dir", type=Path, default=FIXTURE, help="float checkpoint for the transformers reference")
+    p.add_argument("--report", type=Path, default=REPORT, help="where to write the JSON report")
     return p.parse_args(argv)
 
 
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
         print(f"note: only {n} of the {args.tokens} requested tokens fit the {max_seq}-token context", flush=True)
 
     ref_tokens, ref_note = float_reference(args.model_dir, prompt, n)
-    result_file = SIM_BUILD / "run" / "result.json"
+    result_file = args.report.with_suffix(".sim.json")
     result_file.parent.mkdir(parents=True, exist_ok=True)
     result_file.unlink(missing_ok=True)
     print(f"building the layer for {args.sim} (first build takes a minute) ...", flush=True)
@@ -139,8 +140,8 @@ def main(argv=None) -> int:
             f"token {n + 1} would sit at position {len(prompt) + n}, outside the {max_seq}-position KV cache"),
         "wall_s": time.time() - start,
     }
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(json.dumps(report, indent=1))
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(json.dumps(report, indent=1))
 
     print("\n" + "=" * 72)
     print(f"prompt          : {args.prompt!r}")
@@ -153,7 +154,7 @@ def main(argv=None) -> int:
     pred = f" (analytical model: {predicted:,.0f})" if predicted else ""
     print(f"cycles/token/layer: {report['cycles_per_token_layer']:,.0f}{pred}")
     print(f"simulation speed: {report['sim_cycles_per_second']:,.0f} cycles/s on {args.sim}")
-    print(f"report          : {REPORT.relative_to(ROOT)}")
+    print(f"report          : {args.report}")
     if report["refused"]:
         print(f"error: context full: {report['refused']}; refused after {n} tokens", file=sys.stderr)
         return 2

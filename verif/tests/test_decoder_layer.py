@@ -5,6 +5,8 @@
 - GPT-2-small shapes (d=768, 12 heads, d_ffn=3072) with random weights, a few tokens, on Verilator.
 """
 
+import os
+
 import pytest
 
 from harness.decoder_layer import SOURCES, TOP, rtl_parameters
@@ -31,8 +33,21 @@ def test_decoder_layer_full_context():
     run_layer("verilator", TINY, cfg, lanes=16, tokens=2, testcase="test_full_context", full_context=True)
 
 
-def test_decoder_layer_gpt2_small():
-    path = SIM_BUILD / "fixtures" / "gpt2_small_random_1layer.npz"
+def gpt2_small_params():
+    path = SIM_BUILD / "fixtures" / f"gpt2_small_random_1layer_{os.getpid()}.npz"  # one per xdist worker
     path.parent.mkdir(parents=True, exist_ok=True)
     cfg, _ = random_int_gpt2(path, n_layer=1, d=768, n_head=12, d_ffn=3072, n_pos=16, seed=5)
+    return path, cfg
+
+
+def test_decoder_layer_gpt2_small():
+    """GPT-2-small shapes, three consecutive tokens bit-exact (about 20 s on Verilator)."""
+    path, cfg = gpt2_small_params()
+    run_layer("verilator", path, cfg, lanes=64, tokens=3, testcase="test_smoke")
+
+
+@pytest.mark.slow
+def test_decoder_layer_gpt2_small_stress():
+    """GPT-2-small shapes through the whole stress matrix (about 2 minutes on Verilator)."""
+    path, cfg = gpt2_small_params()
     run_layer("verilator", path, cfg, lanes=64, tokens=3)

@@ -1,0 +1,42 @@
+"""The main job (make run, scripts/run_gpt2.py): bad requests get a clear error before any
+simulation, and decoding up to the full context stays bit-exact, then the next token is refused."""
+
+import json
+import sys
+
+import pytest
+
+from tbkit.runner import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import run_gpt2  # noqa: E402
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--prompt", ""], "the prompt is empty"),
+    (["--tokens", "0"], "--tokens must be >= 1"),
+    (["--prompt", "x" * 128], "the prompt is 128 tokens; the context holds 128"),
+    (["--params", "/nonexistent/params.npz"], "cannot load the parameter file"),
+    (["--lanes", "3"], "is not a multiple of lanes=3"),
+])
+def test_run_rejects_bad_requests(args, message, capsys, tmp_path):
+    assert run_gpt2.main(args + ["--report", str(tmp_path / "run.json")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_run_to_full_context_then_refuses(capsys, tmp_path):
+    """A 124-byte prompt and 10 requested tokens: 4 fit (positions 124..127), all bit-exact; the
+    5th would need position 128 of the 128-entry cache and is refused with exit status 2."""
+    report = tmp_path / "run.json"
+    prompt = ("The standard library " * 6)[:124]
+    code = run_gpt2.main(["--prompt", prompt, "--tokens", "10", "--report", str(report)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "context full" in err and "position 128" in err
+    r = json.loads(report.read_text())
+    assert r["tokens"] == 4 and r["requested_tokens"] == 10
+    assert r["bit_exact"] is True and r["mismatches"] == []
+    assert r["layer_steps"] == 2 * 128  # every position 0..127 through both layers
+    for key in ("cycles_per_token_layer", "predicted_cycles_per_token_layer", "sim", "sim_cycles_per_second", "text"):
+        assert r[key] is not None, key
