@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import json
+import xml.etree.ElementTree as ET
 import re
 import subprocess
 import sys
@@ -54,12 +55,30 @@ def load_testplans() -> dict[str, dict]:
     return plans
 
 
-def testpoint_status(plans: dict, runs: list[dict]) -> dict[str, list[dict]]:
-    """Per block, each testpoint with the runs of its tests: passed / failed / not run."""
+def junit_outcomes(junit: Path) -> dict[str, dict]:
+    """pytest function name -> {passed, failed} over its parametrisations, from the JUnit XML."""
+    out = defaultdict(lambda: {"passed": 0, "failed": 0})
+    if junit.is_file():
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            if case.find("skipped") is not None:
+                continue
+            bad = case.find("failure") is not None or case.find("error") is not None
+            out[case.get("name", "").split("[", 1)[0]]["failed" if bad else "passed"] += 1
+    return out
+
+
+def testpoint_status(plans: dict, runs: list[dict], junit: Path = REPORTS / "junit.xml") -> dict[str, list[dict]]:
+    """Per block, each testpoint with the runs of its tests: passed / failed / not run.
+
+    A test is a cocotb test of one of the block's launchers, or `pytest:<function>` for a check
+    made in the pytest launcher itself (e.g. illegal parameters rejected), read from junit.xml.
+    """
     outcomes = defaultdict(lambda: {"passed": 0, "failed": 0})  # (launcher, cocotb test) -> counts
     for run in runs:
         for t in run["tests"]:
             outcomes[(launcher_of(run["node"]), t["name"])]["passed" if t["passed"] else "failed"] += 1
+    for name, counts in junit_outcomes(junit).items():
+        outcomes[("pytest", name)] = counts
     out = {}
     for block, plan in plans.items():
         rows = []
@@ -67,13 +86,20 @@ def testpoint_status(plans: dict, runs: list[dict]) -> dict[str, list[dict]]:
             counts = {"passed": 0, "failed": 0}
             missing = []
             for test in tp.get("tests", []):
-                hits = [outcomes[(l, test)] for l in plan.get("launchers", []) if (l, test) in outcomes]
+                if test.startswith("pytest:"):
+                    keys = [("pytest", test.removeprefix("pytest:"))]
+                else:
+                    keys = [(l, test) for l in plan.get("launchers", [])]
+                hits = [outcomes[k] for k in keys if k in outcomes]
                 if not any(h["passed"] for h in hits):
                     missing.append(test)
                 for h in hits:
                     counts["passed"] += h["passed"]
                     counts["failed"] += h["failed"]
-            status = "failed" if counts["failed"] else "not run" if missing else "passed"
+            if not tp.get("tests"):
+                status = "no tests"
+            else:
+                status = "failed" if counts["failed"] else "not run" if missing else "passed"
             rows.append({"name": tp["name"], "status": status, "missing": missing, **counts})
         out[block] = rows
     return out

@@ -61,11 +61,11 @@ def kind_bin(txn):
 
 def length_bin(txn):
     n = len(txn["inputs"]["s_axis"])
-    return "1" if n == 1 else f"{MAX_LEN}" if n == MAX_LEN else "other"
+    return "1" if n == 1 else "MaxLen" if n == MAX_LEN else "other"
 
 
 def covergroup():
-    lengths = ["1", f"{MAX_LEN}", "other"] if MAX_LEN > 1 else ["1"]
+    lengths = ["1", "MaxLen", "other"] if MAX_LEN > 1 else ["1"]
     points = {
         "length": (length_bin, lengths),
         "mode": (lambda t: t["mode"], ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]),
@@ -74,7 +74,7 @@ def covergroup():
     }
     if MAX_LEN > 1:
         points["kind"] = (kind_bin, ["all equal", "int32 min and max", "some e = 0", "every n = 0", "other"])
-    return Covergroup(f"softmax{MAX_LEN}", points)
+    return Covergroup("softmax", points)  # bins merge over every MaxLen built
 
 
 def row_cycles(n):
