@@ -15,6 +15,7 @@ help:
 	@echo "make run           a trained tiny GPT-2 decoding through the simulated decoder layer"
 	@echo "make accuracy      integer model against float transformers"
 	@echo "make cov           regression with line/toggle + functional coverage, testplans, HTML reports"
+	@echo "make perf          cycles vs the analytical model, resources (yosys), projections, plot"
 	@echo "make lint          Verilator --lint-only -Wall and an Icarus build of every RTL top"
 
 setup:
@@ -36,6 +37,9 @@ waves: setup
 # make run [PROMPT="..."] [TOKENS=n] [SIM=icarus] [ARGS="--lanes 8 ..."]
 run: setup
 	@PROMPT="$(PROMPT)" TOKENS="$(TOKENS)" SIM="$(SIM)" $(PY) scripts/run_gpt2.py $(ARGS)
+
+perf: setup
+	@$(PY) scripts/perf.py
 
 cov: lint
 	@$(CLI) cov
