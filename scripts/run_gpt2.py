@@ -102,7 +102,10 @@ def main(argv=None) -> int:
     result_file.parent.mkdir(parents=True, exist_ok=True)
     result_file.unlink(missing_ok=True)
     print(f"building the layer for {args.sim} (first build takes a minute) ...", flush=True)
-    os.environ.setdefault("COCOTB_LOG_LEVEL", "WARNING")  # the progress lines, not cocotb's chatter
+    # The progress lines, not the simulator's start-up chatter or cocotbext's deprecation notes.
+    os.environ.setdefault("COCOTB_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("GPI_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     start = time.time()
     try:
         run_block(TOP, SOURCES, "harness.run_decode", args.sim, rtl, live=True,
