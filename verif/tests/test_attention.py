@@ -1,7 +1,8 @@
 """Launchers: rtl/attention.sv (decode attention + KV cache) on both simulators.
 
 Default regression: small shapes on Icarus and Verilator (every test of tb_attention), GPT-2-small
-shapes (d=768, 12 heads) on Verilator for a few tokens, and the build-time parameter checks.
+shapes (d=768, 12 heads) on Verilator for a few tokens, 3/6/8 heads and head_dim 48/128 on Icarus
+(test_random_pos only), and the build-time parameter checks.
 Wider sweeps (head sizes 16..128, 16 heads, several layers, GPT-2 on Icarus) are marked slow.
 """
 
@@ -19,6 +20,13 @@ SMALL = [dict(D=64, Heads=4, MaxSeq=8, Macs=16, OutLanes=4, SoftmaxUnits=2),
 VERILATOR_ONLY = [dict(D=256, Heads=16, MaxSeq=8, Macs=16, OutLanes=16, SoftmaxUnits=2)]
 GPT2 = dict(D=768, Heads=12, MaxSeq=64, Macs=64, OutLanes=64, SoftmaxUnits=4)
 GPT2_TESTS = ["test_smoke", "test_idle_backpressure", "test_random_pos"]
+# Shapes only the slow sweep builds otherwise (3, 6 and 8 heads; head_dim 48 and 128; rows of
+# 16..31), so that the default regression covers every attention.heads / head_dim /
+# row_length_log2 bin: test_random_pos alone, a few tokens, on Icarus (the cheap build).
+SHAPES = [dict(D=144, Heads=3, MaxSeq=17, Macs=16),
+          dict(D=96, Heads=6, MaxSeq=2, Macs=16),
+          dict(D=128, Heads=8, MaxSeq=2, Macs=16),
+          dict(D=128, Heads=1, MaxSeq=2, Macs=32, OutLanes=8)]
 SLOW = [dict(D=128, Heads=16, MaxSeq=12, Macs=8, SoftmaxUnits=2),        # 16 heads of 8 (Macs 8)
         dict(D=128, Heads=1, MaxSeq=9, Macs=32, OutLanes=8),               # head_dim 128
         dict(D=192, Heads=3, MaxSeq=33, NumLayers=2, Macs=64, SoftmaxUnits=4),
@@ -40,6 +48,11 @@ def test_attention(sim, params):
 @pytest.mark.parametrize("params", VERILATOR_ONLY, ids=param_tag)
 def test_attention_verilator(params):
     run("verilator", params)
+
+
+@pytest.mark.parametrize("params", SHAPES, ids=param_tag)
+def test_attention_shapes(params):
+    run("icarus", params, transactions=3, testcase=["test_random_pos"])
 
 
 def test_attention_gpt2():
