@@ -3,7 +3,8 @@
 // divider: sequential unsigned restoring divider, one quotient bit per cycle.
 //
 // quotient = floor(dividend / divisor), remainder = dividend - quotient * divisor.
-// A division by 0 gives an all-ones quotient and remainder = dividend's low DivisorWidth bits
+// A division by 0 gives an unspecified quotient (all ones only if dividend < 2^DivisorWidth)
+// and remainder = dividend's low DivisorWidth bits
 // (callers never divide by 0: the softmax sum is >= 2^15 and the LayerNorm root >= 2^30).
 // Handshake: start is accepted when busy is low (a start while busy is ignored). The operands
 // are sampled with start. done is high for one cycle, DividendWidth cycles after the start edge
