@@ -51,8 +51,10 @@ def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.is_file() else 0
 
 
-# The decoder layer (rtl/decoder_layer.sv) on the tiny GPT-2 fixture: (sim, lanes, tokens)
-LAYER = [("verilator", 16, 4), ("verilator", 8, 2)]
+# The decoder layer (rtl/decoder_layer.sv): (model, sim, lanes, tokens); "tiny" is the trained
+# fixture (d=128, 4 heads, d_FFN=512), "gpt2-small" one random layer of GPT-2-small shapes
+# (as verif/tests/test_decoder_layer.py builds it)
+LAYER = [("tiny", "verilator", 16, 4), ("tiny", "verilator", 8, 2), ("gpt2-small", "verilator", 64, 2)]
 
 
 def measure_layer() -> tuple[list[dict], list[str]]:
@@ -63,16 +65,23 @@ def measure_layer() -> tuple[list[dict], list[str]]:
         from tbkit.runner import run_block
     except ImportError as exc:
         return [], [f"decoder-layer harness not importable ({exc}): no layer rows"]
-    tiny = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
-    cfg, _ = load_params(tiny)
     out, notes = [], []
-    for sim, lanes, tokens in LAYER:
+    for model, sim, lanes, tokens in LAYER:
+        if model == "tiny":
+            path = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
+            cfg, _ = load_params(path)
+        else:
+            from models.synthetic import random_int_gpt2
+
+            path = ROOT / "sim_build" / "fixtures" / "gpt2_small_random_1layer.npz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            cfg, _ = random_int_gpt2(path, n_layer=1, d=768, n_head=12, d_ffn=3072, n_pos=16, seed=5)
         params = rtl_parameters(cfg, lanes)
         t0 = time.time()
         run = run_block(TOP, SOURCES, "tb_decoder_layer", sim, params, testcase="test_layer_switch",
-                        tb_config=dict(params_file=str(tiny), tokens=tokens))
+                        tb_config=dict(params_file=str(path), tokens=tokens))
         got = validate.layer_log_measurements(params, (run.test_dir / "sim.log").read_text(errors="replace"), sim)
-        notes.append(f"decoder_layer lanes={lanes} on {sim}: {len(got)} tokens measured in {time.time() - t0:.0f}s")
+        notes.append(f"decoder_layer {model} lanes={lanes} on {sim}: {len(got)} tokens in {time.time() - t0:.0f}s")
         out += got
     return out, notes
 
@@ -80,7 +89,6 @@ def measure_layer() -> tuple[list[dict], list[str]]:
 def measure() -> tuple[list[dict], list[dict], list[str]]:
     """Run the benchmarks; returns (extra linear rows, speeds, notes)."""
     notes = []
-    start = _lines(RUNS)
     t0 = time.time()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "perf_linear.py")], cwd=ROOT, check=True)
     notes.append(f"perf_linear.py: {time.time() - t0:.0f}s")
@@ -97,7 +105,7 @@ def measure() -> tuple[list[dict], list[dict], list[str]]:
         notes.append(f"perf_attention.py: exit {proc.returncode}, {time.time() - t0:.0f}s")
     else:
         notes.append("scripts/perf_attention.py not written yet: no attention rows")
-    runs = simspeed.read_runs(RUNS, start)
+    runs = simspeed.read_runs(RUNS)  # newest match wins (a parallel `make test` may truncate the log)
     main_rows = json.loads((REPORTS / "perf_linear.json").read_text())
     speeds = simspeed.perf_speeds(main_rows, runs) + simspeed.perf_speeds(extra, runs, benchmark="perf.py tiny")
     return extra, speeds, notes

@@ -149,30 +149,35 @@ def synth_one(top: str, files: list[Path], params: dict, timeout: float) -> dict
         rejects the task; a temporary copy turns it into `$display` (a $print cell, no hardware);
       - a name used before its declaration (legal for Verilator/Icarus, not for the LRM):
         `--allow-use-before-declare`."""
-    workarounds = []
-    try:
-        stat, log, seconds = _yosys(top, files, params, timeout, "")
-    except RuntimeError as exc:
-        msg = str(exc)
-        opts = ""
-        use: list = list(files)
-        if "unsupported system task" in msg:
-            use = []
-            for f in files:
-                text = f.read_text()
-                if re.search(r"\$(error|warning|info)\s*\(", text):
-                    use.append((f.name, re.sub(r"\$(error|warning|info)(\s*\()", r"$display\2", text)))
-                    workarounds.append(f"{f.name}: $error -> $display in a temporary copy (guard the simulation "
-                                       "checks with `ifndef SYNTHESIS`)")
-                else:
-                    use.append(f)
-        if "used before its declaration" in msg:
-            opts = "--allow-use-before-declare"
-            where = sorted(set(re.findall(r"(\w+\.sv:\d+): ERROR: identifier '(\w+)' used before", msg)))
-            workarounds.append("--allow-use-before-declare (" + ", ".join(f"{w} {n}" for w, n in where) + ")")
-        if not workarounds:
-            raise
-        stat, log, seconds = _yosys(top, use, params, timeout, opts)
+    workarounds: list[str] = []
+    use: list = list(files)
+    opts = ""
+    for _ in range(3):  # a frontend error can hide the next one: retry with each workaround added
+        try:
+            stat, log, seconds = _yosys(top, use, params, timeout, opts)
+            break
+        except RuntimeError as exc:
+            msg, before = str(exc), len(workarounds)
+            if "unsupported system task" in msg:
+                new = []
+                for f in use:
+                    text = f.read_text() if isinstance(f, Path) else f[1]
+                    name = f.name if isinstance(f, Path) else f[0]
+                    if isinstance(f, Path) and re.search(r"\$(error|warning|info)\s*\(", text):
+                        new.append((name, re.sub(r"\$(error|warning|info)(\s*\()", r"$display\2", text)))
+                        workarounds.append(f"{name}: $error -> $display in a temporary copy (guard the simulation "
+                                           "checks with `ifndef SYNTHESIS`)")
+                    else:
+                        new.append(f)
+                use = new
+            if "used before its declaration" in msg and not opts:
+                opts = "--allow-use-before-declare"
+                where = sorted(set(re.findall(r"(\w+\.sv:\d+): ERROR: identifier '(\w+)' used before", msg)))
+                workarounds.append("--allow-use-before-declare (" + ", ".join(f"{w} {n}" for w, n in where) + ")")
+            if len(workarounds) == before:
+                raise
+    else:
+        raise RuntimeError("synthesis still failing after the frontend workarounds")
     warnings = sorted({ln.strip() for ln in log.splitlines() if ln.startswith("Warning")})
     mods = stat.get("modules", {})
     design = stat.get("design") or mods.get(f"\\{top}") or next(iter(mods.values()))
