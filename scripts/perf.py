@@ -117,7 +117,7 @@ def plot(rows: list[dict], proj: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 6.4))
     markers = {"linear": "o", "softmax": "s", "layernorm": "^", "attention": "D", "layer": "*"}
     for unit in sorted({r["unit"] for r in rows}):
         rs = [r for r in rows if r["unit"] == unit]
@@ -157,7 +157,7 @@ def plot(rows: list[dict], proj: dict, path: Path) -> None:
     ax2.set_ylabel("tokens / s")
     ax2.set_title(f"PROJECTION, W8A8, assumed {a['clock_hz'] / 1e6:.0f} MHz, {a['mac_budget']} MACs/cycle, "
                   f"{a['hbm_gbps']:.0f} GB/s", fontsize=10)
-    ax2.legend(fontsize=7, loc="center right")
+    ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax2.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -159,11 +159,12 @@ def synth_one(top: str, files: list[Path], params: dict, timeout: float) -> dict
         except RuntimeError as exc:
             msg, before = str(exc), len(workarounds)
             if "unsupported system task" in msg:
+                named = set(re.findall(r"(\w+\.sv):\d+: ERROR: unsupported system task", msg))
                 new = []
                 for f in use:
                     text = f.read_text() if isinstance(f, Path) else f[1]
                     name = f.name if isinstance(f, Path) else f[0]
-                    if isinstance(f, Path) and re.search(r"\$(error|warning|info)\s*\(", text):
+                    if isinstance(f, Path) and name in named:
                         new.append((name, re.sub(r"\$(error|warning|info)(\s*\()", r"$display\2", text)))
                         workarounds.append(f"{name}: $error -> $display in a temporary copy (guard the simulation "
                                            "checks with `ifndef SYNTHESIS`)")
