@@ -30,6 +30,11 @@ class Stream:
     last: float
     beats: int
 
+    @classmethod
+    def of(cls, measured) -> "Stream":
+        """The Stream of a measured vector (tbkit.perf.VectorTiming: first, last, beats)."""
+        return cls(measured.first, measured.last, measured.beats)
+
     @property
     def cycles(self) -> float:
         """Inclusive span, first beat to last beat."""
@@ -89,20 +94,23 @@ def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: int = 8,
 
 # --------------------------------------------------------------------------------------------------
 # rtl/layernorm.sv
-#   "Latency (tlast accepted -> first output beat accepted, no backpressure): 100 + RqStages cycles."
+#   "Latency (tlast accepted -> first output beat accepted, no backpressure): 103 + RqStages cycles
+#    (2 stats, 32 isqrt, 63 divide, 3 + RqStages + 1 output pipeline and FIFO, 2 state changes)."
 #   "the output streams at 1 beat/cycle; a vector of B = d/Lanes beats occupies the unit for
-#    2B + 99 + RqStages cycles"   (B load + 2 stats + 31 isqrt + 62 divide + ... + B out)
+#    2B + 102 cycles (its output tail overlaps the next load)": the period does not depend on
+#   RqStages (measured by tb_layernorm's test_timing at RqStages 1, 2 and 3).
 # --------------------------------------------------------------------------------------------------
 LN_RQ_STAGES = 3  # layernorm RqStages default
 
 
 def layernorm(x: Stream, rq_stages: int = LN_RQ_STAGES) -> Stream:
-    first = x.last + 100 + rq_stages
+    first = x.last + 103 + rq_stages
     return Stream(first, first + x.beats - 1, x.beats)
 
 
 def layernorm_occupancy(beats: int, rq_stages: int = LN_RQ_STAGES) -> int:
-    return 2 * beats + 99 + rq_stages
+    """Cycles between two vectors accepted back to back (rq_stages: kept for the callers; no effect)."""
+    return 2 * beats + 102
 
 
 # --------------------------------------------------------------------------------------------------

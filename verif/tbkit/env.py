@@ -7,6 +7,14 @@ backpressure}, a sink stalled at start and a reset in mid-stream. Every test end
 nothing is left in flight: every expected vector came out, no partial vector is left in any
 agent, the handshake count on every stream equals the beats the scoreboard saw, and the block's
 own idle check (e.g. a FIFO's level) holds.
+
+Per-test state (a table, weights, scales, a cache mirror) lives in the environment, not in module
+globals: a spec with a `state` factory gets a fresh state per test in `env.state`; its `configure`
+writes it, and its model, stimulus and on_reset callbacks receive it as their last argument
+(cover points see it as txn["state"]).
+
+The test names `standard_tests` registers are in `STRESS` (name -> (description, knobs));
+`scripts/sllm.py tests` lists them with each block's own tests (described by their docstrings).
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import cocotb
@@ -27,6 +35,19 @@ from tbkit.axis import AxisSinkAgent, AxisSourceAgent, VectorSequence, never, ra
 from tbkit.checker import AxisProtocolChecker
 from tbkit.coverage import Covergroup, CoverageCollector
 from tbkit.scoreboard import VectorScoreboard
+
+
+# The stress mode of a test, {no idle, random idle} x {no backpressure, random backpressure}: what
+# every covergroup's "mode" point bins (CoverageCollector samples it with each transaction).
+STRESS_MODES = ("noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp")
+
+
+def stress_mode(idle: bool, backpressure: bool) -> str:
+    return STRESS_MODES[int(idle) + 2 * int(backpressure)]
+
+
+# The cover point of the stress mode, the same in every block's covergroup.
+MODE_POINT = (lambda txn: txn["mode"], list(STRESS_MODES))
 
 
 def tb_config() -> dict:
@@ -46,6 +67,8 @@ class BlockSpec:
 
     model(inputs) maps {input port: vector} to {output port: [vectors]} (numpy int64, signed
     where the port is signed). stimulus(rng, index) returns one transaction {input port: vector}.
+    With a `state` factory, a fresh state is made for every test (env.state) and passed as the
+    last argument of model(inputs, state), stimulus(rng, index, state) and on_reset(state).
     """
 
     name: str
@@ -62,13 +85,34 @@ class BlockSpec:
     reset_n: str = "rst_n"
     extra_tests: dict = field(default_factory=dict)
     # async configure(env, rng): per-test DUT set-up after the first reset, before any traffic
-    # (load tables or parameter memories, drive configuration ports, set what the model reads).
+    # (load tables or parameter memories, drive configuration ports, set env.state for the model).
     configure: Callable | None = None
+    state: Callable[[], object] | None = None  # a fresh per-test state (env.state), see above
+
+    def bind(self, state) -> "BlockSpec":
+        """This spec with `state` bound into its model, stimulus and on_reset callbacks."""
+        if self.state is None:
+            return self
+        bound = lambda fn: None if fn is None else (lambda *args: fn(*args, state))  # noqa: E731
+        return replace(self, model=bound(self.model), stimulus=bound(self.stimulus), on_reset=bound(self.on_reset))
+
+
+class _StateCoverage(CoverageCollector):
+    """The coverage collector, with the test's state in every sampled transaction."""
+
+    def __init__(self, name, parent, group, mode, state):
+        super().__init__(name, parent, group, mode)
+        self.state = state
+
+    def write(self, txn):
+        super().write(dict(txn, state=self.state))
 
 
 class BlockEnv(uvm_env):
     def build_phase(self):
-        self.spec: BlockSpec = ConfigDB().get(self, "", "SPEC")
+        declared: BlockSpec = ConfigDB().get(self, "", "SPEC")
+        self.state = declared.state() if declared.state else None  # this test's own state
+        self.spec: BlockSpec = declared.bind(self.state)
         self.test_cfg = ConfigDB().get(self, "", "TEST")
         self.dut = cocotb.top
         self.seed = tb_config().get("seed", cocotb.RANDOM_SEED)  # the run's seed: what SEED= reproduces
@@ -84,7 +128,7 @@ class BlockEnv(uvm_env):
         ports = lambda d: {p: (port.elem_bits, port.signed, lanes[p]) for p, port in d.items()}
         self.scoreboard = VectorScoreboard("scoreboard", self, spec.model, ports(spec.inputs), ports(spec.outputs), self.seed)
         group = self.covergroup() if spec.covergroup else None
-        self.coverage = CoverageCollector("coverage", self, group, self.test_cfg["mode"])
+        self.coverage = _StateCoverage("coverage", self, group, self.test_cfg["mode"], self.state)
 
     _groups: dict = {}
 
@@ -182,8 +226,7 @@ class BlockTest(uvm_test):
 
     def build_phase(self):
         ConfigDB().set(None, "*", "SPEC", self.spec)
-        mode = ("idle" if self.idle else "noidle") + "_" + ("bp" if self.backpressure else "nobp")
-        ConfigDB().set(None, "*", "TEST", {"mode": mode})
+        ConfigDB().set(None, "*", "TEST", {"mode": stress_mode(self.idle, self.backpressure)})
         self.env = BlockEnv("env", self)
 
     def rng(self) -> np.random.Generator:
@@ -205,7 +248,7 @@ class BlockTest(uvm_test):
 
     async def run_phase(self):
         self.raise_objection()
-        env, spec = self.env, self.spec
+        env, spec = self.env, self.env.spec  # the env's spec: callbacks bound to this test's state
         rng = self.rng()
         pyrng = random.Random(int(rng.integers(2**63)))
         self.logger.info(f"{type(self).__name__}: seed {env.seed}")
@@ -224,7 +267,8 @@ class BlockTest(uvm_test):
         self.drop_objection()
 
     async def body(self, rng: np.random.Generator):
-        transactions = [self.spec.stimulus(rng, i) for i in range(self.spec.transactions)]
+        spec = self.env.spec
+        transactions = [spec.stimulus(rng, i) for i in range(spec.transactions)]
         await self.env.send(transactions)
         await self.env.drain(len(transactions))
 
@@ -240,11 +284,16 @@ class BlockTest(uvm_test):
                 json.dump(counts, f, indent=1)
 
 
+# Every test class registered, per test module: {module name: {test name: class}} (for listings).
+REGISTERED: dict[str, dict[str, type]] = {}
+
+
 def register_tests(module_name: str, classes: list[type]) -> None:
     """Register pyuvm test classes with cocotb in `module_name` (what pyuvm.test() does for its caller)."""
     import sys
 
     module = sys.modules[module_name]
+    REGISTERED.setdefault(module_name, {}).update({cls.__name__: cls for cls in classes})
     for cls in classes:
 
         async def run(_, cls=cls):
@@ -255,20 +304,24 @@ def register_tests(module_name: str, classes: list[type]) -> None:
         setattr(module, cls.__name__, cocotb.test(name=cls.__name__)(run))
 
 
+# The standard tests: name -> (what it does, BlockTest knobs).
 STRESS = {
-    "test_smoke": dict(),
-    "test_idle": dict(idle=True),
-    "test_backpressure": dict(backpressure=True),
-    "test_idle_backpressure": dict(idle=True, backpressure=True),
-    "test_sink_stalled_at_start": dict(backpressure=True, stall_start=200),
-    "test_reset_mid_stream": dict(idle=True, backpressure=True, reset_mid_stream=True),
+    "test_smoke": ("random transactions, no idle cycles on the inputs, no backpressure", dict()),
+    "test_idle": ("random idle cycles on every input stream", dict(idle=True)),
+    "test_backpressure": ("random backpressure on every output stream", dict(backpressure=True)),
+    "test_idle_backpressure": ("random idle cycles on the inputs and random backpressure on the outputs",
+                               dict(idle=True, backpressure=True)),
+    "test_sink_stalled_at_start": ("the outputs refuse every beat for 200 cycles, then random backpressure",
+                                   dict(backpressure=True, stall_start=200)),
+    "test_reset_mid_stream": ("a reset with traffic half sent (idle + backpressure): nothing of it may come out, "
+                              "then random transactions", dict(idle=True, backpressure=True, reset_mid_stream=True)),
 }
 
 
 def standard_tests(module_name: str, spec: BlockSpec, base: type = BlockTest) -> None:
     """Register the stress matrix plus stall-at-start and reset-in-mid-stream for `spec`."""
-    classes = [type(name, (base,), dict(knobs, spec=spec)) for name, knobs in STRESS.items()]
-    classes += [type(name, (cls,), dict(spec=spec)) for name, cls in spec.extra_tests.items()]
+    classes = [type(name, (base,), dict(knobs, spec=spec, __doc__=doc)) for name, (doc, knobs) in STRESS.items()]
+    classes += [type(name, (cls,), dict(spec=spec, __doc__=cls.__doc__)) for name, cls in spec.extra_tests.items()]
     register_tests(module_name, classes)
 
 

@@ -14,7 +14,8 @@ position. Tokens then go to pos = start + index, layer = index % NumLayers (toke
 with pos >= MaxSeq), so a reset in
 mid-stream (which restarts the index) rewrites every row a half-loaded token may have touched
 before any token reads it. Every test ends by reading the cache back through the port and
-comparing it with the mirror (nothing overwritten, nothing missing).
+comparing it with the mirror (nothing overwritten, nothing missing). The mirror, the scales, the
+start position and the error tokens seen are the test's state (env.state, a `State`).
 
 Tests: the stress matrix (tbkit.standard_tests), plus
   test_random_pos  random positions (0, 1, MaxSeq-1, random) and layers, and error tokens
@@ -25,11 +26,13 @@ Tests: the stress matrix (tbkit.standard_tests), plus
   test_layer_swap  the NumLayers = 1 harness flow: save the cache through the port, restore
                    another layer's, attend, restore the saved one, continue;
   test_perf        one token per position in TB_CONFIG "perf_pos", no stalls: cycles from the last
-                   QKV beat to the last output beat, written to TB_CONFIG "perf_json".
+                   QKV beat to the last output beat, with perfmodel.units' prediction, written to
+                   TB_CONFIG "perf_json".
 TB_CONFIG extras: "transactions" (tokens per stress test).
 """
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cocotb
@@ -37,8 +40,9 @@ import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from models import ops, quantize
+from perfmodel import units
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config
 from tbkit.perf import HandshakeLog
 
 cfg = tb_config()
@@ -48,26 +52,35 @@ NUM_LAYERS, LANES, MACS = P.get("NumLayers", 1), P.get("Lanes", 1), P.get("Macs"
 OUT_LANES, SM_UNITS = P.get("OutLanes", 1), P.get("SoftmaxUnits", 2)
 HD = D // HEADS
 WPR = D // MACS  # cache words per row
-MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
+
 
 # ---- Test state (set by configure, read by the model and the stimulus) ------------------------
-MIRROR = {"k": np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8), "v": np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8)}
-DEFINED = np.zeros((NUM_LAYERS, MAX_SEQ), bool)  # rows whose DUT contents are known
-SCALES: dict = {}
-PLAN = {"start": 0}
-ERRORS = {"pos": False, "layer": False}  # error tokens the model has seen
+def _cache():
+    return np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8)
 
 
-def model(txn):
+@dataclass
+class State:
+    """One test's view of the DUT (env.state)."""
+
+    mirror: dict = field(default_factory=lambda: {"k": _cache(), "v": _cache()})  # [NumLayers, MaxSeq, D]
+    defined: np.ndarray = field(default_factory=lambda: np.zeros((NUM_LAYERS, MAX_SEQ), bool))  # rows known
+    scales: dict = field(default_factory=dict)  # score_mult/_shift, out_mult/_shift driven on the DUT
+    start: int = 0  # position of the stress tests' first token
+    errors: dict = field(default_factory=lambda: {"pos": False, "layer": False})  # error tokens seen
+
+
+def model(txn, st: State):
     pos, layer = (int(x) for x in txn["s_axis_pos"])
     qkv = np.asarray(txn["s_axis"], np.int64)
     if pos >= MAX_SEQ or layer >= NUM_LAYERS:
-        ERRORS["pos"] |= pos >= MAX_SEQ
-        ERRORS["layer"] |= layer >= NUM_LAYERS
+        st.errors["pos"] |= pos >= MAX_SEQ
+        st.errors["layer"] |= layer >= NUM_LAYERS
         return {"m_axis": [np.zeros(D, np.int64)]}
-    y = ops.attention_decode(qkv[:D], qkv[D:2 * D], qkv[2 * D:], MIRROR["k"][layer], MIRROR["v"][layer], pos, HEADS,
-                             SCALES["score_mult"], SCALES["score_shift"], SCALES["out_mult"], SCALES["out_shift"])
-    DEFINED[layer, pos] = True
+    sc = st.scales
+    y = ops.attention_decode(qkv[:D], qkv[D:2 * D], qkv[2 * D:], st.mirror["k"][layer], st.mirror["v"][layer], pos,
+                             HEADS, sc["score_mult"], sc["score_shift"], sc["out_mult"], sc["out_shift"])
+    st.defined[layer, pos] = True
     return {"m_axis": [y]}
 
 
@@ -83,10 +96,10 @@ def token(rng, pos, layer, kind=None):
     return {"s_axis_pos": np.array([pos, layer]), "s_axis": qkv}
 
 
-def stimulus(rng, index):
+def stimulus(rng, index, st: State):
     if index == 3:  # an error token amid the traffic of every stress test (it writes nothing)
         return token(rng, MAX_SEQ + int(rng.integers(0, 3)), 0)
-    return token(rng, PLAN["start"] + index, index % NUM_LAYERS)
+    return token(rng, st.start + index, index % NUM_LAYERS)
 
 
 # ---- DUT set-up: scales and the cache port ------------------------------------------------------
@@ -99,9 +112,8 @@ def draw_scales(rng):
     return dict(score_mult=sm, score_shift=ssh, out_mult=om, out_shift=osh)
 
 
-def set_scales(dut, scales):
-    SCALES.clear()
-    SCALES.update(scales)
+def set_scales(dut, st: State, scales):
+    st.scales = dict(scales)
     for k, v in scales.items():
         getattr(dut, k).value = int(v)
 
@@ -162,24 +174,24 @@ def random_cache(rng):
     return k.astype(np.int8), v.astype(np.int8)
 
 
-async def restore(dut, rng, rows: int):
+async def restore(dut, st: State, rng, rows: int):
     """A random cache into the DUT (rows 0..rows-1 of every layer) and into the mirror."""
     k, v = random_cache(rng)
     rows = min(rows, MAX_SEQ)
-    DEFINED[:] = False
+    st.defined[:] = False
     await cache_write(dut, {layer: range(rows) for layer in range(NUM_LAYERS)}, k, v)
-    MIRROR["k"][:], MIRROR["v"][:] = k, v
-    DEFINED[:, :rows] = True
+    st.mirror["k"][:], st.mirror["v"][:] = k, v
+    st.defined[:, :rows] = True
 
 
 async def check_cache(env, what="cache"):
     """Read every defined row back through the port and compare with the mirror."""
-    dut = env.dut
-    rows = {layer: [int(r) for r in np.nonzero(DEFINED[layer])[0]] for layer in range(NUM_LAYERS)}
+    dut, st = env.dut, env.state
+    rows = {layer: [int(r) for r in np.nonzero(st.defined[layer])[0]] for layer in range(NUM_LAYERS)}
     got = await cache_read(dut, rows)
     for name in ("k", "v"):
         for (layer, r), row in got[name].items():
-            want = MIRROR[name][layer, r]
+            want = st.mirror[name][layer, r]
             bad = np.nonzero(row != want)[0]
             assert not len(bad), (
                 f"{what}: {name.upper()} cache layer {layer} row {r} column {int(bad[0])}: expected "
@@ -190,22 +202,19 @@ async def check_cache(env, what="cache"):
 def check_flags(env):
     dut = env.dut
     got = {"pos": int(dut.pos_error.value), "layer": int(dut.layer_error.value)}
-    want = {k: int(v) for k, v in ERRORS.items()}
+    want = {k: int(v) for k, v in env.state.errors.items()}
     assert got == want, f"error flags {got}, expected {want} from the tokens sent (seed {env.seed})"
 
 
 async def configure(env, rng):
-    set_scales(env.dut, draw_scales(rng))
-    T = env_transactions(env)
+    st = env.state
+    set_scales(env.dut, st, draw_scales(rng))
+    T = env.spec.transactions
     r = rng.random()  # start at 0, end at MaxSeq-1 (cache full), or in between
     start = 0 if r < 0.35 or T >= MAX_SEQ else MAX_SEQ - T if r < 0.7 else int(rng.integers(0, MAX_SEQ - T + 1))
-    PLAN["start"] = start
-    await restore(env.dut, rng, start + T + 1)
-    env.logger.info(f"attention: scales {SCALES}, positions {start}..{start + T - 1}")
-
-
-def env_transactions(env):
-    return env.spec.transactions
+    st.start = start
+    await restore(env.dut, st, rng, start + T + 1)
+    env.logger.info(f"attention: scales {st.scales}, positions {start}..{start + T - 1}")
 
 
 # ---- Coverage ---------------------------------------------------------------------------------
@@ -234,7 +243,7 @@ def covergroup():
         "head_dim": (lambda t: HD, [16, 32, 48, 64, 128]),
         "layer": (lambda t: min(int(t["inputs"]["s_axis_pos"][1]), NUM_LAYERS), list(range(NUM_LAYERS + 1))),
         "output_saturated": (saturated, [True, False]),
-        "mode": (lambda t: t["mode"], MODES),
+        "mode": MODE_POINT,
     }
     return Covergroup("attention", points, crosses={"position_x_mode": ["position", "mode"]})
 
@@ -251,7 +260,6 @@ class AttentionTest(BlockTest):
             getattr(dut, name).value = 0
         for name in ("score_mult", "score_shift", "out_mult", "out_shift"):
             getattr(dut, name).value = 0
-        ERRORS.update(pos=False, layer=False)
         await Timer(1, "ns")
         await super().run_phase()
         self.drop_objection()
@@ -267,10 +275,13 @@ class AttentionTest(BlockTest):
 
 
 class RandomPosTest(AttentionTest):
+    """Random positions (0, 1, MaxSeq-1, random) and layers, with error tokens in between (pos =
+    MaxSeq, 65535, layer = NumLayers): zero output, sticky flags, no cache write."""
+
     async def body(self, rng):
-        await restore(self.env.dut, rng, MAX_SEQ)
+        await restore(self.env.dut, self.env.state, rng, MAX_SEQ)
         plan = [(0, 0), (min(1, MAX_SEQ - 1), 0), (MAX_SEQ - 1, NUM_LAYERS - 1)]
-        plan += [(int(rng.integers(MAX_SEQ)), int(rng.integers(NUM_LAYERS))) for _ in range(max(self.spec.transactions - 3, 1))]
+        plan += [(int(rng.integers(MAX_SEQ)), int(rng.integers(NUM_LAYERS))) for _ in range(max(self.env.spec.transactions - 3, 1))]
         plan.insert(2, (MAX_SEQ, 0))  # error tokens in between valid ones
         plan.insert(4, (0, NUM_LAYERS))
         plan.append((65535, 0))
@@ -282,13 +293,15 @@ class RandomPosTest(AttentionTest):
 
 
 class FillTest(AttentionTest):
-    """No restore: rows are written only by tokens, in order, so unwritten rows are never read."""
+    """No restore: positions 0..MaxSeq-1 of every layer fill the cache token by token (unwritten rows
+    are never read), then pos >= MaxSeq sets pos_error and overwrites nothing."""
 
     async def body(self, rng):
-        DEFINED[:] = False
+        st = self.env.state
+        st.defined[:] = False
         tokens = [token(rng, i // NUM_LAYERS, i % NUM_LAYERS) for i in range(MAX_SEQ * NUM_LAYERS)]
         await self.run_tokens(tokens)
-        assert DEFINED.all(), "the fill run left rows unwritten"
+        assert st.defined.all(), "the fill run left rows unwritten"
         await check_cache(self.env, "after the fill")
         assert int(self.env.dut.pos_error.value) == 0, "pos_error set by positions < MaxSeq"
         await self.run_tokens([token(rng, MAX_SEQ, 0), token(rng, MAX_SEQ + 1, NUM_LAYERS - 1)])
@@ -300,53 +313,58 @@ class FillTest(AttentionTest):
 
 
 class LayerSwapTest(AttentionTest):
-    """What a harness does with NumLayers = 1 and several model layers: save / restore."""
+    """What a harness does with NumLayers = 1 and several model layers: save the cache through the
+    port, restore another layer's, attend, restore the saved one, continue."""
 
     async def body(self, rng):
-        dut, T = self.env.dut, 3
+        dut, st, T = self.env.dut, self.env.state, 3
         rows = min(MAX_SEQ, 2 * T + 4)
         start = max(0, rows - 2 * T)
-        await restore(dut, rng, rows)
+        await restore(dut, st, rng, rows)
         await self.run_tokens([token(rng, start + i, 0) for i in range(T)])
         region = {layer: range(rows) for layer in range(NUM_LAYERS)}
         saved = await cache_read(dut, region)  # save "layer A" (every region when NumLayers > 1)
-        mirror_a = {n: MIRROR[n].copy() for n in ("k", "v")}
+        mirror_a = {n: st.mirror[n].copy() for n in ("k", "v")}
         for n in ("k", "v"):
             for (layer, r), row in saved[n].items():
                 assert (row == mirror_a[n][layer, r]).all(), f"saved {n.upper()} row {r} differs from the model"
-        scales_a = dict(SCALES)
-        set_scales(dut, draw_scales(rng))
-        await restore(dut, rng, rows)  # layer B
+        scales_a = dict(st.scales)
+        set_scales(dut, st, draw_scales(rng))
+        await restore(dut, st, rng, rows)  # layer B
         await self.run_tokens([token(rng, start + i, 0) for i in range(T)])
         await check_cache(self.env, "layer B")
         k, v = (np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8) for _ in range(2))
         for (layer, r), row in saved["k"].items():
             k[layer, r], v[layer, r] = row, saved["v"][(layer, r)]
         await cache_write(dut, region, k, v)  # back to layer A
-        MIRROR["k"][:], MIRROR["v"][:] = mirror_a["k"], mirror_a["v"]
-        DEFINED[:] = False
-        DEFINED[:, :rows] = True
-        set_scales(dut, scales_a)
+        st.mirror["k"][:], st.mirror["v"][:] = mirror_a["k"], mirror_a["v"]
+        st.defined[:] = False
+        st.defined[:, :rows] = True
+        set_scales(dut, st, scales_a)
         await self.run_tokens([token(rng, start + T + i, 0) for i in range(T)])
         await check_cache(self.env, "layer A restored")
         check_flags(self.env)
 
 
 class PerfTest(AttentionTest):
-    """One token per position, nothing stalled; cycles measured on the stream handshakes."""
+    """One token per position in TB_CONFIG "perf_pos", nothing stalled: cycles from the last QKV
+    beat to the last output beat (stream handshakes), written to perf.json beside the prediction
+    of perfmodel.units.attention_cycles (model_cycles; perfmodel.validate compares the two)."""
 
     async def body(self, rng):
         dut = self.env.dut
         positions = [p for p in cfg.get("perf_pos", [0, MAX_SEQ - 1]) if p < MAX_SEQ]
-        await restore(dut, rng, max(positions) + 1)
+        await restore(dut, self.env.state, rng, max(positions) + 1)
         log = HandshakeLog(dut, ["s_axis_pos", "s_axis", "m_axis"], dut.clk)
         await self.run_tokens([token(rng, p, 0, "random") for p in positions])
         ins, outs, poss = log.vectors("s_axis"), log.vectors("m_axis"), log.vectors("s_axis_pos")
         rows = []
         for p, i, o, ps in zip(positions, ins, outs, poss):
+            model = units.attention_cycles(D, HEADS, p + 1, MACS, SM_UNITS)
             rows.append(dict(d=D, heads=HEADS, pos=p, macs_per_cycle=MACS, softmax_units=SM_UNITS,
                              cycles=o.last - i.last, analytical_cycles=(p + 1) * D // MACS,
-                             load_cycles=i.last - ps.first + 1, total_cycles=o.last - ps.first + 1))
+                             model_cycles=model["cycles"], load_cycles=i.last - ps.first + 1,
+                             total_cycles=o.last - ps.first + 1))
         for r in rows:
             self.logger.info(f"perf: {r}")
         out = cfg.get("perf_json") or Path(cfg.get("test_dir", "."), "perf.json")
@@ -357,9 +375,9 @@ def attention_idle(dut):
     return None if int(dut.idle.value) else "attention: idle is low (a token or a result in flight)"
 
 
-def on_reset():
+def on_reset(st: State):
     # The cache RAM keeps its contents across reset, and so does the mirror; the flags are cleared.
-    ERRORS.update(pos=False, layer=False)
+    st.errors.update(pos=False, layer=False)
 
 
 SPEC = BlockSpec(
@@ -373,6 +391,7 @@ SPEC = BlockSpec(
     dut_idle=attention_idle,
     on_reset=on_reset,
     configure=configure,
+    state=State,
     max_cycles_per_txn=3 * D // LANES + 8 * HEADS * (MAX_SEQ * (HD // MACS + 4) + 120) + 4 * D,
     extra_tests={"test_random_pos": RandomPosTest, "test_fill": FillTest, "test_layer_swap": LayerSwapTest,
                  "test_perf": PerfTest},

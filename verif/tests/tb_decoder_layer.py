@@ -18,7 +18,7 @@ from harness.decoder_layer import LayerHarness, pos_beat, rtl_parameters, write_
 from models import layer as layer_model
 from models.gpt2 import IntGPT2
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config
 
 CFG_TB = tb_config()
 P = CFG_TB.get("parameters", {})
@@ -36,18 +36,16 @@ if P and CFG_TB.get("test_dir"):
         raise ValueError(f"harness parameters {P} do not match the parameter file's config {rtl}")
     write_memfiles(LAYERS, P, Path(CFG_TB["test_dir"]))
 
-caches: dict[int, layer_model.KVCache] = {}
+def new_caches() -> dict[int, layer_model.KVCache]:
+    """The test's state: the model's KV cache of every layer."""
+    return {i: layer_model.KVCache(MAX_SEQ, D) for i in range(NUM_LAYERS)}
 
 
-def reset_caches():
-    caches.clear()
-    caches.update({i: layer_model.KVCache(MAX_SEQ, D) for i in range(NUM_LAYERS)})
+def reset_caches(caches):
+    caches.update(new_caches())
 
 
-reset_caches()
-
-
-def model(txn):
+def model(txn, caches):
     beat = int(txn["s_axis_pos"][0])
     pos, layer = beat & 0xFFFF, beat >> 16
     return {"m_axis": [layer_model.layer_decode(LAYERS[layer], CFG, caches[layer], txn["s_axis"], pos)]}
@@ -58,7 +56,7 @@ def token(rng, pos: int, layer: int) -> dict:
     return {"s_axis": MODEL.embed(tok, pos), "s_axis_pos": [pos_beat(pos, layer)]}
 
 
-def stimulus(rng, index):
+def stimulus(rng, index, _caches):
     return token(rng, index % MAX_SEQ, 0)
 
 
@@ -77,7 +75,7 @@ def covergroup():
     return Covergroup("decoder_layer", {
         "position": (position_bin, ["first", "middle", "last"]),
         "layer": (lambda t: int(t["inputs"]["s_axis_pos"][0]) >> 16, list(range(NUM_LAYERS))),
-        "mode": (lambda t: t["mode"], ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]),
+        "mode": MODE_POINT,
     })
 
 
@@ -121,6 +119,7 @@ SPEC = BlockSpec(
     covergroup=covergroup,
     on_reset=reset_caches,
     configure=configure,
+    state=new_caches,
     max_cycles_per_txn=8 * _CYCLES + 5000,
     extra_tests=extra,
 )

@@ -11,7 +11,7 @@ by 0 is outside the contract (callers never divide by 0) and is not sent.
 import numpy as np
 
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, Port, standard_tests, tb_config
+from tbkit.env import MODE_POINT, BlockSpec, Port, standard_tests, tb_config
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
@@ -19,7 +19,6 @@ NW, DW = P.get("DividendWidth", 62), P.get("DivisorWidth", 31)
 LANE = max(NW, DW)
 NMAX, DMAX = (1 << NW) - 1, (1 << DW) - 1
 MAX_OPS = 12
-MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
 
 
 def model(txn):
@@ -87,7 +86,7 @@ EDGES = {
 def covergroup():
     points = {f"edge[{name}]": (any_of(fn), [True]) for name, fn in EDGES.items()}
     points["largest_quotient"] = (quotient_bin, ["lower half", "upper half", "max"])
-    points["mode"] = (lambda t: t["mode"], MODES)
+    points["mode"] = MODE_POINT
     return Covergroup("divider", points)
 
 

@@ -1,6 +1,6 @@
 """pyuvm testbench for rtl/gelu.sv: the 256-entry int8 GELU table, Lanes elements per beat.
 
-Each test loads its own table through the tbl_* port (configure hook): either the real
+Each test loads its own table (env.state) through the tbl_* port (configure hook): either the real
 quantised GELU table for random input/output scales (quantize.gelu_table), or a random table,
 which exposes any indexing error a smooth, mostly-flat GELU table would hide.
 """
@@ -10,14 +10,19 @@ from cocotb.triggers import RisingEdge
 
 from models import ops, quantize
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
+from perfmodel import units
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
 from tbkit.perf import HandshakeLog
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES = P.get("Lanes", 1)
 MAX_BEATS = cfg.get("max_beats", 32)
-TABLE = {"table": np.zeros(256, np.int64), "kind": "none"}
+
+
+def new_state():
+    """The test's table (loaded into the DUT by configure) and what kind it is."""
+    return {"table": np.zeros(256, np.int64), "kind": "none"}
 
 
 def make_table(rng):
@@ -32,7 +37,7 @@ def make_table(rng):
 async def configure(env, rng):
     dut = env.dut
     kind, table = make_table(rng)
-    TABLE.update(table=table, kind=kind)
+    env.state.update(table=table, kind=kind)
     env.logger.info(f"GELU table: {kind}")
     for u in range(256):
         dut.tbl_we.value, dut.tbl_addr.value, dut.tbl_wdata.value = 1, u, int(table[u]) & 0xFF
@@ -40,14 +45,14 @@ async def configure(env, rng):
     dut.tbl_we.value = 0
 
 
-def model(txn):
-    return {"m_axis": [ops.gelu_lut(txn["s_axis"], TABLE["table"])]}
+def model(txn, state):
+    return {"m_axis": [ops.gelu_lut(txn["s_axis"], state["table"])]}
 
 
 KINDS = ["random", "constant", "extremes", "sweep"]
 
 
-def stimulus(rng, index):
+def stimulus(rng, index, _state):
     kind = KINDS[index % len(KINDS)] if index >= 2 else "random"
     n = 256 if kind == "sweep" else vector_length(rng, index, MAX_BEATS, LANES)
     n = -(-n // LANES) * LANES
@@ -89,18 +94,19 @@ def covergroup():
         "extremes_seen": (extremes_bin, ["min and max", "min only", "max only", "neither"]),
         "vector": (vector_kind, ["random", "all equal", "only extremes", "all 256 inputs"]),
         "length": (length_bin, ["1 beat", f"{MAX_BEATS} beats", "other"]),
-        "table": (lambda t: TABLE["kind"], ["gelu", "random"]),
-        "mode": (lambda t: t["mode"], ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]),
+        "table": (lambda t: t["state"]["kind"], ["gelu", "random"]),
+        "mode": MODE_POINT,
     }
     return Covergroup("gelu", points, crosses={"vector_x_mode": ["vector", "mode"]})
 
 
 class TimingTest(BlockTest):
-    """Latency 1 cycle and 1 beat/cycle, back to back across vectors (header of rtl/gelu.sv)."""
+    """Latency and 1 beat/cycle back to back across vectors, as perfmodel.units.gelu states
+    (header of rtl/gelu.sv)."""
 
     async def body(self, rng):
         log = HandshakeLog(self.env.dut, ["s_axis", "m_axis"], self.env.dut.clk)
-        txns = [self.spec.stimulus(rng, 1) for _ in range(3)]  # index 1: the longest vectors
+        txns = [self.env.spec.stimulus(rng, 1) for _ in range(3)]  # index 1: the longest vectors
         await self.env.send(txns)
         await self.env.drain(len(txns))
         ins, outs = log.vectors("s_axis"), log.vectors("m_axis")
@@ -108,7 +114,10 @@ class TimingTest(BlockTest):
         cycles = outs[-1].last - outs[0].first + 1
         latency = outs[0].first - ins[0].first
         self.logger.info(f"gelu timing: latency {latency} cycles, {beats} beats in {cycles} cycles")
-        assert latency == 1, f"latency {latency} cycles, the header says 1"
+        want = [units.gelu(units.Stream.of(i)) for i in ins]
+        assert latency == want[0].first - ins[0].first, f"latency {latency} cycles, the model says {units.GELU_LATENCY}"
+        assert [(o.first, o.last) for o in outs] == [(w.first, w.last) for w in want], (
+            f"output vectors at {[(o.first, o.last) for o in outs]}, the model says {[(w.first, w.last) for w in want]}")
         assert cycles == beats, f"{beats} beats took {cycles} cycles, the header says 1 beat/cycle"
 
 
@@ -122,6 +131,7 @@ SPEC = BlockSpec(
     max_cycles_per_txn=1200,  # up to 256 beats at random idle and backpressure
     covergroup=covergroup,
     configure=configure,
+    state=new_state,
     extra_tests={"test_timing": TimingTest},
 )
 

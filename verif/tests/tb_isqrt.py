@@ -12,14 +12,13 @@ import numpy as np
 
 from models import ops
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, Port, standard_tests, tb_config
+from tbkit.env import MODE_POINT, BlockSpec, Port, standard_tests, tb_config
 
 cfg = tb_config()
 BITS = cfg.get("parameters", {}).get("Bits", 62)
 VMAX = (1 << BITS) - 1
 RMAX = (1 << (BITS // 2)) - 1
 MAX_OPS = 12
-MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
 
 
 def model(txn):
@@ -76,7 +75,7 @@ def root_bin(txn):
 def covergroup():
     points = {f"edge[{name}]": (any_of(fn), [True]) for name, fn in EDGES.items()}
     points["largest_root"] = (root_bin, ["lower half", "upper half", "max"])
-    points["mode"] = (lambda t: t["mode"], MODES)
+    points["mode"] = MODE_POINT
     return Covergroup("isqrt", points)
 
 

@@ -2,7 +2,8 @@
 
 Each test draws a LayerNorm as the quantiser would make it (quantize.quant_layernorm: gamma
 around 1 with some negative and near-zero channels, beta, eps = 1e-5, a random input scale and
-an output scale that sometimes saturates) and loads it through the prm_* port and eps_v. Vectors
+an output scale that sometimes saturates), keeps it in env.state for the model, and loads it
+through the prm_* port and eps_v. Vectors
 are 1 beat, MaxDim, then random lengths, of kinds: realistic (Gaussian with outliers), all equal
 (zero variance: y = RDBPOT(beta_q, 8)), the input extremes, a tiny variance, one spike.
 """
@@ -12,16 +13,16 @@ from cocotb.triggers import RisingEdge
 
 from models import ops, quantize
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
+from perfmodel import units
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
 from tbkit.perf import HandshakeLog
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, IN_BITS, MAX_DIM = P.get("Lanes", 1), P.get("InBits", 16), P.get("MaxDim", 768)
-RQ_STAGES = P.get("RqStages", 3)
+RQ_STAGES = P.get("RqStages", units.LN_RQ_STAGES)
 MAX_BEATS = MAX_DIM // LANES
 LO, HI = -(1 << (IN_BITS - 1)), (1 << (IN_BITS - 1)) - 1
-LN = {}
 
 
 async def configure(env, rng):
@@ -36,33 +37,33 @@ async def configure(env, rng):
     s_y = float(np.exp(rng.uniform(np.log(1.5), np.log(12.0)))) / 127
     s_y = max(s_y, np.abs(g).max() / 200)  # the quantiser needs s_y > |gamma| / 256
     q = quantize.quant_layernorm(g, b, 1e-5, d, s_x, s_y, "ln")
-    LN.clear()
-    LN.update({k: np.asarray(q[f"ln.{k}"], np.int64) for k in ("g_mult", "g_shift", "g_neg", "beta_q")})
-    LN["eps_v"] = int(q["ln.eps_v"])
-    env.logger.info(f"layernorm: eps_v {LN['eps_v']}, s_x {s_x:.3g}, s_y {s_y:.3g}")
+    ln = env.state
+    ln.update({k: np.asarray(q[f"ln.{k}"], np.int64) for k in ("g_mult", "g_shift", "g_neg", "beta_q")})
+    ln["eps_v"] = int(q["ln.eps_v"])
+    env.logger.info(f"layernorm: eps_v {ln['eps_v']}, s_x {s_x:.3g}, s_y {s_y:.3g}")
     dut = env.dut
-    dut.eps_v.value = LN["eps_v"]
+    dut.eps_v.value = ln["eps_v"]
     for i in range(d):
         dut.prm_we.value, dut.prm_addr.value = 1, i
-        dut.prm_g_mult.value = int(LN["g_mult"][i])
-        dut.prm_g_shift.value = int(LN["g_shift"][i])
-        dut.prm_g_neg.value = int(LN["g_neg"][i])
-        dut.prm_beta_q.value = int(LN["beta_q"][i]) & 0xFFFFFFFF
+        dut.prm_g_mult.value = int(ln["g_mult"][i])
+        dut.prm_g_shift.value = int(ln["g_shift"][i])
+        dut.prm_g_neg.value = int(ln["g_neg"][i])
+        dut.prm_beta_q.value = int(ln["beta_q"][i]) & 0xFFFFFFFF
         await RisingEdge(dut.clk)
     dut.prm_we.value = 0
 
 
-def model(txn):
+def model(txn, ln):
     x = txn["s_axis"]
     d = len(x)
-    y = ops.layernorm(x, IN_BITS, LN["eps_v"], *(LN[k][:d] for k in ("g_mult", "g_shift", "g_neg", "beta_q")))
+    y = ops.layernorm(x, IN_BITS, ln["eps_v"], *(ln[k][:d] for k in ("g_mult", "g_shift", "g_neg", "beta_q")))
     return {"m_axis": [y]}
 
 
 KINDS = ["realistic", "all equal", "extremes", "tiny variance", "spike"]
 
 
-def stimulus(rng, index):
+def stimulus(rng, index, _state):
     n = vector_length(rng, index, MAX_BEATS, LANES)
     kind = KINDS[int(rng.integers(len(KINDS)))] if index >= 2 else "realistic"
     if kind == "realistic":
@@ -103,22 +104,18 @@ def covergroup():
         "length": (length_bin, lengths),
         "saturates_high": (lambda t: bool((t["outputs"]["m_axis"][0] == 127).any()), [True, False]),
         "saturates_low": (lambda t: bool((t["outputs"]["m_axis"][0] == -128).any()), [True, False]),
-        "mode": (lambda t: t["mode"], ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]),
+        "mode": MODE_POINT,
     }
     return Covergroup("layernorm", points)  # bins merge over every MaxDim built
 
 
-def vector_cycles(beats):
-    return 2 * beats + 102
-
-
 class TimingTest(BlockTest):
-    """Header of rtl/layernorm.sv: first output 103 + RqStages cycles after tlast in, 1 beat/cycle
-    out, one vector every 2B + 102 cycles (B = d / Lanes beats)."""
+    """Latency (tlast in -> first output), 1 beat/cycle out and the vector period (B = d/Lanes
+    beats), as perfmodel.units.layernorm and layernorm_occupancy state (header of rtl/layernorm.sv)."""
 
     async def body(self, rng):
         log = HandshakeLog(self.env.dut, ["s_axis", "m_axis"], self.env.dut.clk)
-        txns = [self.spec.stimulus(rng, 1) for _ in range(3)]  # index 1: MaxDim-long vectors
+        txns = [self.env.spec.stimulus(rng, 1) for _ in range(3)]  # index 1: MaxDim-long vectors
         await self.env.send(txns)
         await self.env.drain(len(txns))
         ins, outs = log.vectors("s_axis"), log.vectors("m_axis")
@@ -126,10 +123,12 @@ class TimingTest(BlockTest):
         out_cycles = [o.last - o.first + 1 for o in outs]
         period = [b.first - a.first for a, b in zip(ins, ins[1:])]
         self.logger.info(f"layernorm timing d={MAX_DIM}: latency {latency}, output cycles {out_cycles}, period {period}")
-        want = 103 + RQ_STAGES
-        assert latency == [want] * 3, f"latency {latency} cycles, the header says 103 + RqStages = {want}"
-        assert out_cycles == [MAX_BEATS] * 3, f"{MAX_BEATS} beats took {out_cycles} cycles, the header says 1 beat/cycle"
-        assert period == [vector_cycles(MAX_BEATS)] * 2, f"period {period} cycles, the header says {vector_cycles(MAX_BEATS)}"
+        want = [units.layernorm(units.Stream.of(i), RQ_STAGES) for i in ins]
+        assert latency == [w.first - i.last for w, i in zip(want, ins)], (
+            f"latency {latency} cycles, the model says {want[0].first - ins[0].last} at RqStages {RQ_STAGES}")
+        assert out_cycles == [w.cycles for w in want], f"{MAX_BEATS} beats took {out_cycles} cycles, the model says 1 beat/cycle"
+        occupancy = units.layernorm_occupancy(MAX_BEATS, RQ_STAGES)
+        assert period == [occupancy] * 2, f"period {period} cycles, the model says {occupancy} at RqStages {RQ_STAGES}"
 
 
 SPEC = BlockSpec(
@@ -141,6 +140,7 @@ SPEC = BlockSpec(
     transactions=cfg.get("transactions", 12),
     covergroup=covergroup,
     configure=configure,
+    state=dict,  # the test's LayerNorm: g_mult, g_shift, g_neg, beta_q, eps_v
     max_cycles_per_txn=6 * MAX_BEATS + 400,
     extra_tests={"test_timing": TimingTest},
 )

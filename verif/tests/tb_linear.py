@@ -2,7 +2,7 @@
 
 Python drives x (s_axis, Lanes int8 per beat) and takes y (m_axis, one int8 per beat); the model is
 ops.linear with the test's weights. Before each test's reset the test draws its weights, biases and
-requantisation parameters from its seed, writes them as $readmemh files into the simulation's
+requantisation parameters from its seed (env.state, for the model), writes them as $readmemh files into the simulation's
 directory and pulses `load`; the harness then replays the matrix, in linear.sv's output-major order,
 for every vector. Nothing drives weights beat by beat from Python.
 
@@ -11,7 +11,7 @@ Tests: the shared stress matrix (random weights; random weight starvation in the
                           all -128 / all 127 / alternating inputs, mult 0 / 2^31-1, shift 0 / 31;
   test_weight_starvation  the weight and parameter memories withhold about half of their beats;
   test_perf               one vector, no stalls: cycles from the first x beat to the last y beat,
-                          checked against 1.05 * K*N/Lanes + a fixed latency, written to perf.json.
+                          equal to perfmodel.units.linear_cycles (K*N/Lanes + 7), written to perf.json.
 TB_CONFIG extras: "transactions" (vectors per test), "perf_json" (where test_perf writes its result).
 """
 
@@ -26,19 +26,21 @@ from cocotb.triggers import Timer
 from models import ops
 from tbkit.coverage import Covergroup
 from tbkit import memh
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config
+from perfmodel import units
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, K, N = P.get("Lanes", 16), P.get("K", 64), P.get("N", 16)
 OUT_BITS = P.get("OutBits", 8)
 KB = K // LANES
-IDEAL = K * N // LANES
-FIXED_LATENCY = 16  # allowed on top of 1.05 * K*N/Lanes (the pipeline is 7 cycles deep)
+IDEAL = units.linear_ideal_cycles(K, N, LANES)
 I32_MIN, I32_MAX = ops.INT32_MIN, ops.INT32_MAX
-MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
 
-WEIGHTS: dict = {}  # the current test's {w, bias, mult, shift}
+
+def new_state():
+    """The test's weights {w, bias, mult, shift}, and the harness counters as last sampled."""
+    return {"weights": {}, "counters": {}}
 
 
 # ---- Weights ----------------------------------------------------------------------------------
@@ -88,17 +90,17 @@ def write_memh(weights, directory: Path):
     memh.write_memh(directory / "mem1.memh", memh.linear_param_lines(weights["bias"], weights["mult"], weights["shift"]))
 
 
-def accumulators(x):
-    return np.asarray(x, dtype=np.int64) @ np.asarray(WEIGHTS["w"], dtype=np.int64) + WEIGHTS["bias"]
+def accumulators(x, wt):
+    return np.asarray(x, dtype=np.int64) @ np.asarray(wt["w"], dtype=np.int64) + wt["bias"]
 
 
-def model(txn):
-    wt = WEIGHTS
+def model(txn, state):
+    wt = state["weights"]
     return {"m_axis": [ops.linear(txn["s_axis"], wt["w"], wt["bias"], wt["mult"], wt["shift"], OUT_BITS)]}
 
 
 # ---- Stimulus ---------------------------------------------------------------------------------
-def stimulus(rng, index):
+def stimulus(rng, index, _state):
     kind = index % 5
     if kind == 0:
         return {"s_axis": rng.integers(-128, 128, K)}
@@ -126,7 +128,8 @@ def extreme_stimulus(rng, index):
 
 # ---- Coverage -----------------------------------------------------------------------------------
 def rescaled(txn):
-    return ops.rescale(accumulators(txn["inputs"]["s_axis"]), WEIGHTS["mult"], WEIGHTS["shift"])
+    wt = txn["state"]["weights"]
+    return ops.rescale(accumulators(txn["inputs"]["s_axis"], wt), wt["mult"], wt["shift"])
 
 
 def saturated_hi(txn):
@@ -138,7 +141,7 @@ def saturated_lo(txn):
 
 
 def acc_at(value):
-    return lambda txn: bool((accumulators(txn["inputs"]["s_axis"]) == value).any())
+    return lambda txn: bool((accumulators(txn["inputs"]["s_axis"], txn["state"]["weights"]) == value).any())
 
 
 def sign_bin(txn):
@@ -146,16 +149,14 @@ def sign_bin(txn):
     return "all >= 0" if (x >= 0).all() else "all <= 0" if (x <= 0).all() else "mixed"
 
 
-_last_counter: dict = {}
-
-
 def grew(name):
-    """True if the harness counter `name` grew since this point was last sampled."""
+    """True if the harness counter `name` grew since this point was last sampled in this test."""
 
-    def fn(_txn):
+    def fn(txn):
         value = int(getattr(cocotb.top, name).value)
-        before = _last_counter.get(name, 0)
-        _last_counter[name] = value
+        last = txn["state"]["counters"]
+        before = last.get(name, 0)
+        last[name] = value
         return value > before if value >= before else value > 0  # a reset clears the counter
 
     return fn
@@ -172,7 +173,7 @@ def covergroup():
             "x_signs": (sign_bin, ["all >= 0", "all <= 0", "mixed"]),
             "output_backpressured": (grew("out_stall_cycles"), [True, False]),
             "weights_starved": (grew("w_starve_cycles"), [True, False]),
-            "mode": (lambda t: t["mode"], MODES),
+            "mode": MODE_POINT,
         },
         crosses={"saturated_hi_x_mode": ["saturated_hi", "mode"], "saturated_lo_x_mode": ["saturated_lo", "mode"]},
     )
@@ -191,9 +192,9 @@ class LinearTest(BlockTest):
         await Timer(1, "ns")  # the RTL's parameter checks ($fatal in initial blocks) run first
         assert K % LANES == 0, f"the RTL accepted K={K}, which is not a multiple of Lanes={LANES}"
         rng = np.random.default_rng([cocotb.RANDOM_SEED, 1])
-        WEIGHTS.clear()
-        WEIGHTS.update(self.weights(rng))
-        write_memh(WEIGHTS, Path(os.getcwd()))
+        weights = self.env.state["weights"]
+        weights.update(self.weights(rng))
+        write_memh(weights, Path(os.getcwd()))
         stall = self.stall if self.stall is not None else int(rng.integers(30, 130)) if self.idle else 0
         dut.w_stall.value = stall
         dut.load.value = 0
@@ -207,32 +208,40 @@ class LinearTest(BlockTest):
 
 
 class ExtremeTest(LinearTest):
+    """Accumulators at exactly INT32_MAX / INT32_MIN, saturation both ways, all -128 / all 127 /
+    alternating inputs, mult 0 / 2^31-1, shift 0 / 31."""
+
     weights = staticmethod(extreme_weights)
 
     async def body(self, rng):
-        transactions = [extreme_stimulus(rng, i) for i in range(max(self.spec.transactions, 8))]
+        transactions = [extreme_stimulus(rng, i) for i in range(max(self.env.spec.transactions, 8))]
         await self.env.send(transactions)
         await self.env.drain(len(transactions))
 
 
 class WeightStarvationTest(LinearTest):
+    """The weight and parameter memories withhold about half of their beats."""
+
     stall = 128
 
 
 class PerfTest(LinearTest):
+    """One vector, no stalls: cycles from the first x beat to the last y beat equal
+    perfmodel.units.linear_cycles; written to perf.json."""
+
     stall = 0
 
     async def body(self, rng):
-        await self.env.send([stimulus(rng, 0)])
+        await self.env.send([self.env.spec.stimulus(rng, 0)])
         await self.env.drain(1)
         dut = cocotb.top
         cycles = int(dut.last_out_cycle.value) - int(dut.first_in_cycle.value) + 1
-        result = dict(K=K, N=N, lanes=LANES, cycles=cycles, ideal_cycles=IDEAL)
+        want = units.linear_cycles(K, N, LANES)
+        result = dict(K=K, N=N, lanes=LANES, cycles=cycles, ideal_cycles=IDEAL, model_cycles=want)
         out = tb_config().get("perf_json") or Path(tb_config().get("test_dir", "."), "perf.json")
         Path(out).write_text(json.dumps(result))
         self.logger.info(f"perf: {result}")
-        limit = 1.05 * IDEAL + FIXED_LATENCY
-        assert cycles <= limit, f"one GEMV took {cycles} cycles, more than 1.05*{IDEAL} + {FIXED_LATENCY}"
+        assert cycles == want, f"one GEMV took {cycles} cycles, the model says {want} (K*N/Lanes = {IDEAL})"
 
 
 def linear_idle(dut):
@@ -248,6 +257,7 @@ SPEC = BlockSpec(
     transactions=int(cfg.get("transactions", 10)),
     covergroup=covergroup,
     dut_idle=linear_idle,
+    state=new_state,
     max_cycles_per_txn=8 * IDEAL + 12 * N + 200,
     extra_tests={"test_extreme": ExtremeTest, "test_weight_starvation": WeightStarvationTest,
                  "test_perf": PerfTest},

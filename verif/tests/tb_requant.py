@@ -12,7 +12,7 @@ import numpy as np
 
 from models import ops
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, Port, standard_tests, tb_config
+from tbkit.env import MODE_POINT, BlockSpec, Port, standard_tests, tb_config
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
@@ -20,7 +20,6 @@ OUT_BITS = P.get("OutBits", 8)
 MAX_LEN = 48
 M32 = (1 << 32) - 1
 I32_MIN, I32_MAX = ops.INT32_MIN, ops.INT32_MAX
-MODES = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
 
 
 def unpack_p(vec):
@@ -129,7 +128,7 @@ def covergroup():
     points = {
         "saturation": (sat_bin, ["none", "hi", "lo", "both"]),
         "ties": (tie_bin, ["none", "srdhm", "rdbpot", "both"]),
-        "mode": (lambda t: t["mode"], MODES),
+        "mode": MODE_POINT,
     }
     points |= {f"edge[{name}]": (edge_point(fn), [True]) for name, fn in EDGES.items()}
     return Covergroup("requant", points)

@@ -2,7 +2,7 @@
 
 Each test draws realistic scales (a residual range, a branch range relative to it, an output
 range that sometimes saturates) and turns them into the six multipliers/shifts with
-quantize.quant_add, as the quantiser does. The join is stressed by the standard matrix (each
+quantize.quant_add, as the quantiser does (kept in env.state for the model). The join is stressed by the standard matrix (each
 source has its own idle pattern) and by two skew tests in which one input starts hundreds of
 cycles after the other.
 """
@@ -14,15 +14,15 @@ import numpy as np
 from models import ops, quantize
 from tbkit.axis import never, random_pauses, stalled_then
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
+from perfmodel import units
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
 from tbkit.perf import HandshakeLog
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, A_BITS, B_BITS, OUT_BITS = P.get("Lanes", 1), P.get("ABits", 16), P.get("BBits", 8), P.get("OutBits", 16)
-RQ_STAGES = P.get("RqStages", 3)
+RQ_STAGES = P.get("RqStages", units.ADD_RQ_STAGES)
 MAX_BEATS = 24
-SCALES = {}
 NAMES = ("a_mult", "a_shift", "b_mult", "b_shift", "out_mult", "out_shift")
 
 
@@ -32,15 +32,15 @@ async def configure(env, rng):
     range_y = max(range_a, range_b) * float(rng.uniform(0.4, 2.0))  # < sum: the output can saturate
     q = quantize.quant_add(range_a / 2 ** (A_BITS - 1), A_BITS, range_b / 2 ** (B_BITS - 1), B_BITS,
                            range_y / 2 ** (OUT_BITS - 1), "add")
-    SCALES.clear()
-    SCALES.update({k: int(q[f"add.{k}"]) for k in NAMES})
-    env.logger.info(f"residual_add scales: {SCALES}")
-    for k, v in SCALES.items():
+    scales = env.state
+    scales.update({k: int(q[f"add.{k}"]) for k in NAMES})
+    env.logger.info(f"residual_add scales: {scales}")
+    for k, v in scales.items():
         getattr(env.dut, k).value = v
 
 
-def model(txn):
-    y = ops.residual_add(txn["s_axis_a"], txn["s_axis_b"], A_BITS, B_BITS, *(SCALES[k] for k in NAMES), OUT_BITS)
+def model(txn, scales):
+    y = ops.residual_add(txn["s_axis_a"], txn["s_axis_b"], A_BITS, B_BITS, *(scales[k] for k in NAMES), OUT_BITS)
     return {"m_axis": [y]}
 
 
@@ -51,7 +51,7 @@ def lim(bits):
 KINDS = ["random", "all equal", "extremes", "zero"]
 
 
-def stimulus(rng, index):
+def stimulus(rng, index, _state):
     n = vector_length(rng, index, MAX_BEATS, LANES)
     kind = KINDS[int(rng.integers(len(KINDS)))] if index >= 2 else "random"
     (alo, ahi), (blo, bhi) = lim(A_BITS), lim(B_BITS)
@@ -84,13 +84,13 @@ def covergroup():
         "all_equal": (lambda t: len(set(t["inputs"]["s_axis_a"].tolist())) == 1, [True, False]),
         "saturation": (saturation_bin, ["top", "bottom", "none"]),
         "length": (lambda t: min(len(t["inputs"]["s_axis_a"]) // LANES, 2), [1, 2]),
-        "mode": (lambda t: t["mode"], ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]),
+        "mode": MODE_POINT,
     }
     return Covergroup("residual_add", points)
 
 
 class SkewTest(BlockTest):
-    """One input starts `late` cycles after the other, which runs without idle cycles."""
+    """The b input starts 400 cycles after a, which runs without idle cycles (the join waits)."""
 
     late_port = "s_axis_b"
     idle = backpressure = True
@@ -103,22 +103,28 @@ class SkewTest(BlockTest):
 
 
 class SkewATest(SkewTest):
+    """The a input starts 400 cycles after b, which runs without idle cycles (the join waits)."""
+
     late_port = "s_axis_a"
 
 
 class TimingTest(BlockTest):
-    """Latency 2*RqStages + 1 cycles and 1 beat/cycle (header of rtl/residual_add.sv)."""
+    """Latency (beats joined -> output) and 1 beat/cycle, as perfmodel.units.residual_add states
+    (header of rtl/residual_add.sv)."""
 
     async def body(self, rng):
-        log = HandshakeLog(self.env.dut, ["s_axis_a", "m_axis"], self.env.dut.clk)
-        txns = [self.spec.stimulus(rng, 1) for _ in range(3)]
+        log = HandshakeLog(self.env.dut, ["s_axis_a", "s_axis_b", "m_axis"], self.env.dut.clk)
+        txns = [self.env.spec.stimulus(rng, 1) for _ in range(3)]
         await self.env.send(txns)
         await self.env.drain(len(txns))
-        ins, outs = log.vectors("s_axis_a"), log.vectors("m_axis")
-        latency = outs[0].first - ins[0].first
+        a, b, outs = log.vectors("s_axis_a"), log.vectors("s_axis_b"), log.vectors("m_axis")
+        latency = outs[0].first - max(a[0].first, b[0].first)
         beats, cycles = sum(v.beats for v in outs), outs[-1].last - outs[0].first + 1
         self.logger.info(f"residual_add timing: latency {latency} cycles, {beats} beats in {cycles} cycles")
-        assert latency == 2 * RQ_STAGES + 1, f"latency {latency} cycles, the header says 2*RqStages+1 = {2 * RQ_STAGES + 1}"
+        want = [units.residual_add(units.Stream.of(x), units.Stream.of(y), RQ_STAGES) for x, y in zip(a, b)]
+        assert [(o.first, o.last) for o in outs] == [(w.first, w.last) for w in want], (
+            f"output vectors at {[(o.first, o.last) for o in outs]} (latency {latency}), the model says "
+            f"{[(w.first, w.last) for w in want]} at RqStages {RQ_STAGES}")
         assert cycles == beats, f"{beats} beats took {cycles} cycles, the header says 1 beat/cycle"
 
 
@@ -131,6 +137,7 @@ SPEC = BlockSpec(
     transactions=30,
     covergroup=covergroup,
     configure=configure,
+    state=dict,  # the test's six multipliers and shifts (NAMES)
     max_cycles_per_txn=300,
     extra_tests={"test_b_late": SkewTest, "test_a_late": SkewATest, "test_timing": TimingTest},
 )

@@ -10,7 +10,8 @@ import numpy as np
 
 from models import ops
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
+from perfmodel import units
+from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
 from tbkit.perf import HandshakeLog
 
 cfg = tb_config()
@@ -68,7 +69,7 @@ def covergroup():
     lengths = ["1", "MaxLen", "other"] if MAX_LEN > 1 else ["1"]
     points = {
         "length": (length_bin, lengths),
-        "mode": (lambda t: t["mode"], ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]),
+        "mode": MODE_POINT,
         # A row of one always gives p = 65535 (1.0 saturated).
         "saturated": (lambda t: bool((t["outputs"]["m_axis"][0] == 65535).any()), [True, False] if MAX_LEN > 1 else [True]),
     }
@@ -77,13 +78,9 @@ def covergroup():
     return Covergroup("softmax", points)  # bins merge over every MaxLen built
 
 
-def row_cycles(n):
-    return 3 * n + 55
-
-
 class TimingTest(BlockTest):
-    """Header of rtl/softmax.sv: first p L + 56 cycles after tlast in, 1 beat/cycle out, one
-    row every 3L + 55 cycles."""
+    """Latency (tlast in -> first p), 1 beat/cycle out and the row period, as perfmodel.units.softmax
+    and softmax_occupancy state (header of rtl/softmax.sv)."""
 
     async def body(self, rng):
         log = HandshakeLog(self.env.dut, ["s_axis", "m_axis"], self.env.dut.clk)
@@ -96,9 +93,12 @@ class TimingTest(BlockTest):
         out_cycles = [o.last - o.first + 1 for o in outs]
         period = [b.first - a.first for a, b in zip(ins, ins[1:])]
         self.logger.info(f"softmax timing L={n}: latency {latency}, output cycles {out_cycles}, row period {period}")
-        assert latency == [n + 56] * 3, f"latency {latency} cycles, the header says L + 56 = {n + 56}"
-        assert out_cycles == [n] * 3, f"{n} probabilities took {out_cycles} cycles, the header says 1 beat/cycle"
-        assert period == [row_cycles(n)] * 2, f"row period {period} cycles, the header says 3L + 55 = {row_cycles(n)}"
+        want = [units.softmax(units.Stream.of(i)) for i in ins]
+        assert latency == [w.first - i.last for w, i in zip(want, ins)], (
+            f"latency {latency} cycles, the model says {want[0].first - ins[0].last} for L = {n}")
+        assert out_cycles == [w.cycles for w in want], f"{n} probabilities took {out_cycles} cycles, the model says 1 beat/cycle"
+        occupancy = units.softmax_occupancy(n)
+        assert period == [occupancy] * 2, f"row period {period} cycles, the model says {occupancy} for L = {n}"
 
 
 SPEC = BlockSpec(

@@ -9,7 +9,7 @@ The runner tells which top is simulated through TB_CONFIG["top"].
 import cocotb
 
 from tbkit.coverage import Covergroup
-from tbkit.env import BlockSpec, Port, standard_tests, tb_config, vector_length
+from tbkit.env import MODE_POINT, BlockSpec, Port, standard_tests, tb_config, vector_length
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
@@ -43,10 +43,9 @@ def fifo_level_bin(_txn):
 
 
 def covergroup():
-    modes = ["noidle_nobp", "idle_nobp", "noidle_bp", "idle_bp"]
     points = {
         "length": (length_bin, ["1 beat", "<= Depth beats", "> Depth beats"]),
-        "mode": (lambda t: t["mode"], modes),
+        "mode": MODE_POINT,
     }
     if TOP == "axis_fifo" and DEPTH > 1:
         points["level_at_output"] = (fifo_level_bin, ["not full", "full"])
