@@ -25,9 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 for p in (ROOT / "verif", ROOT / "verif" / "tests"):
     sys.path.insert(0, str(p))
 
-from tbkit.runner import SIM_BUILD, rtl_sources, run_block  # noqa: E402
+from tbkit.runner import SIM_BUILD, run_block, sources  # noqa: E402
 
-SOURCES = rtl_sources("requant", "axis_fifo", "axis_pack", "divider", "softmax", "attention")
 POSITIONS = [0, 63, 255, 1023]
 # (Macs, SoftmaxUnits): one softmax row occupies a unit for ~3L cycles, so Macs = HeadDim (one
 # score per cycle) needs ~4 units to keep q.K busy; Macs = HeadDim/4 needs 2.
@@ -39,7 +38,7 @@ def measure(sim: str, macs: int, units: int, positions: list[int]) -> list[dict]
     params = dict(D=768, Heads=12, MaxSeq=1024, Macs=macs, OutLanes=64, SoftmaxUnits=units)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "perf.json"
-        run_block("attention", SOURCES, "tb_attention", sim, params, testcase="test_perf",
+        run_block("attention", sources("attention"), "tb_attention", sim, params, testcase="test_perf",
                   tb_config={"perf_json": str(out), "perf_pos": positions})
         return json.loads(out.read_text())
 

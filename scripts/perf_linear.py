@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 for p in (ROOT / "verif", ROOT / "verif" / "tests"):
     sys.path.insert(0, str(p))
 
-from test_linear import SOURCES  # noqa: E402
-from tbkit.runner import SIM_BUILD, run_block  # noqa: E402
+from tbkit.runner import SIM_BUILD, run_block, sources  # noqa: E402
 
 # (Lanes, K, N, OutBits): GPT-2 small FC1, FC2 (int16 out), QKV, O (int16 out), and smaller units.
 SHAPES = [(64, 768, 3072, 8), (64, 3072, 768, 16), (64, 768, 2304, 8), (64, 768, 768, 16), (16, 768, 768, 8),
@@ -34,7 +33,7 @@ REPORT = SIM_BUILD / "reports" / "perf_linear.json"
 def measure(sim: str, lanes: int, k: int, n: int, out_bits: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "perf.json"
-        run_block("tb_linear", SOURCES, "tb_linear", sim, dict(Lanes=lanes, K=k, N=n, OutBits=out_bits), testcase="test_perf",
+        run_block("tb_linear", sources("tb_linear"), "tb_linear", sim, dict(Lanes=lanes, K=k, N=n, OutBits=out_bits), testcase="test_perf",
                   tb_config={"perf_json": str(out)})
         return dict(json.loads(out.read_text()), out_bits=out_bits)
 

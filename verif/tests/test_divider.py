@@ -4,7 +4,7 @@ dividend."""
 
 import pytest
 
-from tbkit.runner import SIMS, VERIF, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, param_tag, run_block, sources
 
 PARAMS = [dict(DividendWidth=62, DivisorWidth=31), dict(DividendWidth=8, DivisorWidth=12)]
 
@@ -12,4 +12,4 @@ PARAMS = [dict(DividendWidth=62, DivisorWidth=31), dict(DividendWidth=8, Divisor
 @pytest.mark.parametrize("params", PARAMS, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
 def test_divider(sim, params):
-    run_block("tb_divider", rtl_sources("divider") + [VERIF / "sv" / "tb_divider.sv"], "tb_divider", sim, params)
+    run_block("tb_divider", sources("tb_divider"), "tb_divider", sim, params)

@@ -2,14 +2,14 @@
 
 import pytest
 
-from tbkit.runner import SIMS, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, param_tag, run_block, sources
 
 PARAMS = [dict(Lanes=1), dict(Lanes=4)]
 SLOW = [dict(Lanes=16)]
 
 
 def run(sim, params):
-    run_block("gelu", rtl_sources("gelu", "axis_register"), "tb_gelu", sim, params)
+    run_block("gelu", sources("gelu"), "tb_gelu", sim, params)
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=param_tag)

@@ -3,7 +3,7 @@ smallest legal one (4 bits)."""
 
 import pytest
 
-from tbkit.runner import SIMS, VERIF, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, param_tag, run_block, sources
 
 PARAMS = [dict(Bits=62), dict(Bits=4)]
 
@@ -11,4 +11,4 @@ PARAMS = [dict(Bits=62), dict(Bits=4)]
 @pytest.mark.parametrize("params", PARAMS, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
 def test_isqrt(sim, params):
-    run_block("tb_isqrt", rtl_sources("isqrt") + [VERIF / "sv" / "tb_isqrt.sv"], "tb_isqrt", sim, params)
+    run_block("tb_isqrt", sources("tb_isqrt"), "tb_isqrt", sim, params)

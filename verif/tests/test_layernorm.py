@@ -2,9 +2,8 @@
 
 import pytest
 
-from tbkit.runner import param_tag, rtl_sources, run_block
+from tbkit.runner import param_tag, run_block, sources
 
-SOURCES = ("layernorm", "isqrt", "divider", "requant", "axis_fifo")
 DEFAULT = [
     ("verilator", dict(Lanes=4, InBits=16, MaxDim=768)),
     ("verilator", dict(Lanes=2, InBits=8, MaxDim=16, RqStages=1)),
@@ -19,7 +18,7 @@ def ident(v):
 
 
 def run(sim, params, **config):
-    run_block("layernorm", rtl_sources(*SOURCES), "tb_layernorm", sim, params, tb_config=config)
+    run_block("layernorm", sources("layernorm"), "tb_layernorm", sim, params, tb_config=config)
 
 
 @pytest.mark.parametrize("sim,params", DEFAULT, ids=ident)

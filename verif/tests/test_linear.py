@@ -8,9 +8,9 @@ of K % Lanes != 0 on both simulators. The Lanes 1..64 sweep and GPT-2 on Icarus 
 
 import pytest
 
-from tbkit.runner import SIMS, VERIF, expect_rejected, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, expect_rejected, param_tag, run_block, sources
 
-SOURCES = rtl_sources("requant", "axis_fifo", "linear") + [VERIF / "sv" / "weight_stream.sv", VERIF / "sv" / "tb_linear.sv"]
+SOURCES = sources("tb_linear")
 
 SMALL = [dict(Lanes=8, K=64, N=24), dict(Lanes=4, K=4, N=7, OutBits=16)]  # O and FC2 output int16
 VERILATOR_ONLY = [dict(Lanes=1, K=48, N=5), dict(Lanes=32, K=96, N=33)]

@@ -2,9 +2,8 @@
 
 import pytest
 
-from tbkit.runner import SIMS, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, param_tag, run_block, sources
 
-SOURCES = ("residual_add", "requant", "axis_fifo")
 # The 4-lane default is at the widest widths (30-bit inputs are not shifted before their rescale,
 # so every bit of every lane's datapath toggles); int16/int8 with 4 lanes is in the slow run.
 PARAMS = [dict(Lanes=1, ABits=16, BBits=8, OutBits=16), dict(Lanes=4, ABits=30, BBits=30, OutBits=24, RqStages=2)]
@@ -13,7 +12,7 @@ SLOW = [dict(Lanes=2, ABits=8, BBits=8, OutBits=8, RqStages=1), dict(Lanes=8, AB
 
 
 def run(sim, params):
-    run_block("residual_add", rtl_sources(*SOURCES), "tb_residual_add", sim, params)
+    run_block("residual_add", sources("residual_add"), "tb_residual_add", sim, params)
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=param_tag)

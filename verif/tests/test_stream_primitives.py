@@ -2,7 +2,7 @@
 
 import pytest
 
-from tbkit.runner import SIMS, VERIF, param_tag, rtl_sources, run_block
+from tbkit.runner import SIMS, param_tag, run_block, sources
 
 FIFO = [dict(DataWidth=8, Depth=1), dict(DataWidth=8, Depth=2), dict(DataWidth=1, Depth=5), dict(DataWidth=37, Depth=16)]
 REGISTER = [dict(DataWidth=1), dict(DataWidth=8), dict(DataWidth=40)]
@@ -10,29 +10,29 @@ PACK = [dict(ElemBits=8, Ratio=1), dict(ElemBits=8, Ratio=4), dict(ElemBits=16, 
 FORK = [dict(DataWidth=8, NumOutputs=1), dict(DataWidth=8, NumOutputs=2), dict(DataWidth=13, NumOutputs=4)]
 
 
-def run_primitive(top, sources, sim, params):
-    run_block(top, sources, "tb_stream_primitives", sim, params, tb_config={"top": top})
+def run_primitive(top, sim, params):
+    run_block(top, sources(top), "tb_stream_primitives", sim, params, tb_config={"top": top})
 
 
 @pytest.mark.parametrize("params", FIFO, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
 def test_axis_fifo(sim, params):
-    run_primitive("axis_fifo", rtl_sources("axis_fifo"), sim, params)
+    run_primitive("axis_fifo", sim, params)
 
 
 @pytest.mark.parametrize("params", REGISTER, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
 def test_axis_register(sim, params):
-    run_primitive("axis_register", rtl_sources("axis_register"), sim, params)
+    run_primitive("axis_register", sim, params)
 
 
 @pytest.mark.parametrize("params", FORK, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
 def test_axis_fork(sim, params):
-    run_primitive("tb_axis_fork", rtl_sources("axis_fork") + [VERIF / "sv" / "tb_axis_fork.sv"], sim, params)
+    run_primitive("tb_axis_fork", sim, params)
 
 
 @pytest.mark.parametrize("params", PACK, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
 def test_axis_pack(sim, params):
-    run_primitive("axis_pack", rtl_sources("axis_pack"), sim, params)
+    run_primitive("axis_pack", sim, params)

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from tbkit.runner import SIMS, rtl_sources, run_block
+from tbkit.runner import SIMS, run_block, sources
 from tbkit.waves import stream_handshakes, write_gtkw
 
 
 @pytest.mark.parametrize("sim", SIMS)
 def test_fst_handshakes_match_testbench(sim):
     run = run_block(
-        "axis_fifo", rtl_sources("axis_fifo"), "tb_stream_primitives", sim, dict(DataWidth=8, Depth=4),
+        "axis_fifo", sources("axis_fifo"), "tb_stream_primitives", sim, dict(DataWidth=8, Depth=4),
         testcase="test_idle_backpressure", waves=True, tb_config={"top": "axis_fifo"},
     )
     assert run.waves is not None, "no FST was written"
