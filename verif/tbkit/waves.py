@@ -3,11 +3,13 @@
 - stream_handshakes(): beats transferred on each AXI-Stream of the DUT, counted from the waves
   alone, for tests that cross-check the testbench's own counts against what was really dumped.
 - write_gtkw(): a .gtkw save file beside the FST, with every AXI-Stream interface of the top
-  grouped (valid, ready, data, last) and the top's clock, reset and state registers (*_q).
+  grouped (valid, ready, data, last) and the top's clock, reset and state registers (*_q), opened
+  zoomed to the whole run, with a marker at a given time (the first error: first_error()).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +17,13 @@ from pathlib import Path
 import pywellen
 
 _STREAM = re.compile(r"^(?P<prefix>\w+?)_t(?P<field>valid|ready|data|last)$")
+_UNITS = {"fs": 1e-15, "ps": 1e-12, "ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+# cocotb starts every log line with the simulation time: "  2965.00ns WARNING  cocotb.regression
+# tb_gelu.test_smoke failed", then the traceback, ending with the exception's message.
+_LOG_ERROR = re.compile(r"^\s*(?P<time>\d+(?:\.\d+)?)(?P<unit>fs|ps|ns|us|ms|s)\s+"
+                        r"(?:(?:ERROR|CRITICAL)\b|WARNING\s+cocotb\.regression\s+\S+ failed)")
+_EXCEPTION = re.compile(r"^\s*[\w.]*(?:Error|Mismatch|Failure|Exception)\b.*?: \S")
+GTKW_WAVE_PIXELS = 1000  # the wave pane width the zoom fits the run into ([size] 1400 minus the names)
 
 
 def _top_vars(path: Path) -> tuple[str, dict]:
@@ -70,15 +79,50 @@ def stream_handshakes(path: Path, clock: str = "clk", reset_n: str = "rst_n") ->
     return counts
 
 
-def write_gtkw(fst: Path) -> Path:
-    """Write <fst>.gtkw: the top's streams grouped, then clock/reset and the state registers."""
-    top, variables, _ = _top_vars(fst)
+def first_error(log: Path) -> tuple[float, str] | None:
+    """(simulation time in seconds, message) of the first error or failed test in a cocotb sim.log."""
+    if not log.is_file():
+        return None
+    lines = log.read_text(errors="replace").splitlines()
+    for i, line in enumerate(lines):
+        m = _LOG_ERROR.match(line)
+        if m:
+            why = next((ln.strip() for ln in lines[i + 1:i + 80] if _EXCEPTION.match(ln)), line.strip())
+            return float(m["time"]) * _UNITS[m["unit"]], why[:300]
+    return None
+
+
+def _seconds_per_tick(wave) -> float:
+    ts = wave.timescale
+    return ts.factor * _UNITS[str(ts.unit).strip().lower()]
+
+
+def _end_tick(wave, variables: dict) -> int:
+    """The last timestamp with a change of the top's clock (or of any top variable)."""
+    watched = [variables["clk"]] if "clk" in variables else list(variables.values())
+    end = {"t": 0}
+    wave.stream_changes(lambda time, _id, _value: end.update(t=max(end["t"], time)), watched)
+    return end["t"]
+
+
+def write_gtkw(fst: Path, marker_s: float | None = None) -> Path:
+    """Write <fst>.gtkw: the top's streams grouped, then clock/reset and the state registers,
+    zoomed to show the whole run; marker_s (seconds of simulation time) places the marker."""
+    top, variables, wave = _top_vars(fst)
+    tick = _seconds_per_tick(wave)
+    end = max(_end_tick(wave, variables), 1)
+    # GTKWave 3.3 save files: "*<zoom> <marker> <26 named markers>", time per pixel = 2^-zoom ticks.
+    zoom = -math.log2(end / GTKW_WAVE_PIXELS)
+    marker = round(marker_s / tick) if marker_s is not None else -1
+    named = [marker] + [-1] * 25  # marker A at the same time, so it stays when the primary moves
 
     def line(name: str) -> str:
         width = variables[name].bitwidth
         return f"{top}.{name}" + (f"[{width - 1}:0]" if width and width > 1 else "")
 
-    out = [f'[dumpfile] "{fst.resolve()}"', f'[savefile] "{fst.with_suffix(".gtkw").resolve()}"', "[timestart] 0"]
+    out = [f'[dumpfile] "{fst.resolve()}"', f'[savefile] "{fst.with_suffix(".gtkw").resolve()}"', "[timestart] 0",
+           "[size] 1400 700", "[signals_width] 300", "[sst_expanded] 0",
+           f"*{zoom:.6f} {marker} " + " ".join(map(str, named))]
     out += ["@28", line("clk")] if "clk" in variables else []
     out += [line("rst_n")] if "rst_n" in variables else []
     for prefix, fields in streams(variables).items():

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tbkit.runner import CORE, DEFAULT_TOP, INCLUDES, RTL, ROOT, _instantiated, fusesoc_core, library_files, module_files, packages, sources
+from tbkit.runner import (CORE, DEFAULT_TOP, RTL, ROOT, _instantiated, fusesoc_core, headers, library_files,
+                          module_files, packages, sources)
 
 VLNV = "spatial-llm-rtl:lib:rtl:0.1.0"
 FUSESOC = Path(sys.executable).parent / "fusesoc"
@@ -69,12 +70,12 @@ def test_committed_core_equals_the_closure():
 def core_file_problems(listed: list[dict]) -> list[str]:
     """What is wrong with the files FuseSoC reports ({name, is_include_file}) against the closure."""
     want = [f.relative_to(ROOT).as_posix() for f in library_files()]
-    headers = sorted(f.relative_to(ROOT).as_posix() for d in INCLUDES for f in d.glob("*.svh"))
+    incs = [f.relative_to(ROOT).as_posix() for f in headers()]
     names = [e["name"].split("/", 2)[-1] for e in listed]  # src/<core>/rtl/x.sv -> rtl/x.sv
-    problems = [f"missing {f}" for f in want + headers if f not in names]
-    problems += [f"not in the closure: {n}" for n in names if n not in want + headers]
+    problems = [f"missing {f}" for f in want + incs if f not in names]
+    problems += [f"not in the closure: {n}" for n in names if n not in want + incs]
     problems += [f"{e['name']} is not an include file" for e, n in zip(listed, names)
-                 if n in headers and not e.get("is_include_file")]
+                 if n in incs and not e.get("is_include_file")]
     sv = [n for n in names if n in want]
     if sv != want and not problems:
         problems.append(f"order differs from the closure: {sv} != {want}")
