@@ -1,8 +1,11 @@
 """Per-unit cycle formulas of THIS RTL: the one place they live.
 
 Every formula below is copied from the latency/throughput paragraph of an RTL header (named in the
-comment above it) and is checked by that block's own timing test (test_perf / test_timing) in the
-regression, so when a header changes, change it here too.
+comment above it). The blocks' timing tests (test_timing / test_perf in verif/tests/tb_<block>.py:
+gelu, layernorm, softmax, residual_add, linear) compute their expected cycles with these very
+functions, so a header, this model and its test cannot disagree silently; when the RTL's timing
+changes, change it here. attention_cycles is a schedule model (within a few percent, validated by
+perfmodel.validate); tb_attention's test_perf records it beside the measurement.
 
 Timing is carried as a `Stream`: the cycle of the first and of the last handshake of one vector
 (the convention of verif/tbkit/perf.py and of scripts/perf_linear.py, which counts a GEMV "from

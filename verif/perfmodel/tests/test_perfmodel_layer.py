@@ -19,12 +19,13 @@ def test_macs_per_token():
 
 
 def test_front_of_layer_by_hand():
-    # x: 128 one-element beats (0..127); LN1: first out 127 + 103 = 230, last 357; axis_pack to 16:
-    # last beat 358; QKV (K=128, N=384, 16 lanes, 8 steps per column): column 0 ends with that beat
-    # at 358, last step 358 + 383*8 = 3422, y[383] 7 later at 3429, y[0] at 365.
+    # x: 128 one-element beats (0..127); LN1: first out 127 + 103 + 3 = 233, last 360; axis_pack to 16:
+    # last beat 361; QKV (K=128, N=384, 16 lanes, 8 steps per column): column 0 ends with that beat
+    # at 361, last step 361 + 383*8 = 3425, y[383] 7 later at 3432, y[0] at 368. The handshakes in
+    # the decoder layer's FST (tiny GPT-2, Lanes 16, pos 0) are at exactly these cycles.
     st = layer_timing(TINY).stages
-    assert (st["ln1"].first, st["ln1"].last) == (230, 357)
-    assert (st["qkv"].first, st["qkv"].last) == (365, 3429)
+    assert (st["ln1"].first, st["ln1"].last) == (233, 360)
+    assert (st["qkv"].first, st["qkv"].last) == (368, 3432)
 
 
 def test_ffn_output_major_is_a_sum_not_a_max():
