@@ -72,6 +72,7 @@ class Unit:
     live_depth: int
     slow_live_depth: int
     hold_data: dict
+    bind: list[str]
     twins: list[dict] = field(default_factory=list)
     note: str = ""
 
@@ -93,6 +94,7 @@ def load_spec() -> dict[str, Unit]:
             no_comb=u.get("no_comb", []), ready_indep=u.get("ready_indep", []),
             prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
             slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
+            bind=u.get("bind", []),
             twins=u.get("twin", []), note=u.get("note", ""))
     return units
 
@@ -274,20 +276,23 @@ class Job:
 
 
 def _mutated(unit: Unit, twin: dict, dest: Path) -> dict[str, Path]:
-    """Apply a twin's mutation to a copy of the named RTL file; {file name: path of the copy}."""
-    m = twin.get("mutate")
-    if not m:
-        return {}
-    src = RTL / m["file"]
-    text = src.read_text()
-    new, n = re.subn(m["from"], m["to"], text, flags=re.M)
-    if n == 0:
-        raise RuntimeError(f"{unit.name}: twin {twin['name']}: pattern {m['from']!r} not found in rtl/{m['file']} "
-                           "(the RTL changed: update the twin)")
+    """Apply a twin's mutation(s) (one {file, from, to} or a list) to copies of RTL files in dest;
+    {file name: path of the copy}. A pattern that no longer matches is an error, never a pass."""
+    muts = twin.get("mutate") or []
+    if isinstance(muts, dict):
+        muts = [muts]
+    out: dict[str, Path] = {}
     dest.mkdir(parents=True, exist_ok=True)
-    out = dest / m["file"]
-    out.write_text(new)
-    return {m["file"]: out}
+    for m in muts:
+        copy = dest / m["file"]
+        text = copy.read_text() if m["file"] in out else (RTL / m["file"]).read_text()
+        new, n = re.subn(m["from"], m["to"], text, flags=re.M)
+        if n == 0:
+            raise RuntimeError(f"{unit.name}: twin {twin['name']}: pattern {m['from']!r} not found in rtl/{m['file']} "
+                               "(the RTL changed: update the twin)")
+        copy.write_text(new)
+        out[m["file"]] = copy
+    return out
 
 
 def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: dict[str, Path]) -> tuple[list[str], str]:
@@ -303,6 +308,8 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
     formal = [("axis_track.sv", FORMAL / "axis_track.sv")]
     if unit.props_file:
         formal.append((f"fprops_{unit.name}.sv", unit.props_file))
+    for other in unit.bind:  # property files of instantiated units, bound into their instances
+        formal.append((f"fprops_{other}.sv", FORMAL / f"{other}.sv"))
     formal += [(n, gen / n) for n in copies] + [(f"f_{unit.name}.sv", gen / f"f_{unit.name}.sv")]
     files += formal
     read = " ".join(n for n, _ in files if n.endswith(".sv"))
@@ -463,7 +470,8 @@ def properties_of(res: dict) -> list[dict]:
     if not model.is_file():
         return props
     design = json.loads(model.read_text())
-    failed_locs = {f["location"]: f for f in res.get("failed", [])}
+    # an induction counterexample is not a real one: the base case held, so the status is "bounded"
+    failed_locs = {} if res.get("induction_failed") else {f["location"]: f for f in res.get("failed", [])}
     for mod in design.get("modules", []):
         for sort in mod.get("cell_sorts", []):
             if sort["type"] not in ("$check", "$assert"):
@@ -545,15 +553,67 @@ def unit_ok(entry: dict) -> bool:
     return bool(props_ok and all(t["failed_as_expected"] for t in entry["twins"]) and not entry["errors"])
 
 
-def run_unit(name: str, slow: bool = False, jobs: int = 1, only_slow: bool = False) -> dict:
+def run_unit(name: str, slow: bool = False, jobs: int = 1, only_slow: bool = False, report: bool = True) -> dict:
+    """One unit's proofs and twins (only its deep BMC with only_slow); merged into formal.json."""
     unit = load_spec()[name]
     todo = jobs_for(unit, slow)
     if only_slow:
         todo = [j for j in todo if j.slow]
     tool_env()
+    t0 = time.time()
     with cf.ThreadPoolExecutor(max_workers=jobs) as ex:
         results = list(ex.map(lambda j: run_job(unit, j), todo))
-    return merge_unit(unit, results)
+    entry = merge_unit(unit, results)
+    if report:
+        update_report(entry, time.time() - t0)
+    return entry
+
+
+def update_report(entry: dict, seconds: float) -> None:
+    """Put one unit's entry into formal.json (pytest workers run units in parallel: locked). A deep
+    run's properties are merged into the unit's default-run entry, keeping the stronger result."""
+    import fcntl
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with open(REPORT.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(REPORT.read_text()) if REPORT.is_file() else {}
+        units = {u["unit"]: u for u in data.get("units", [])}
+        old = units.get(entry["unit"])
+        if old and not entry["twins"] and old.get("twins"):  # a deep-only run: keep the twins
+            props = {p["name"]: p for p in old["properties"]}
+            for p in entry["properties"]:
+                q = props.get(p["name"])
+                if q is None or RANK[p["status"]] == 0 or (RANK[q["status"]], q["depth"]) < (RANK[p["status"]], p["depth"]):
+                    props[p["name"]] = p
+            entry = {**old, "properties": sorted(props.values(), key=lambda p: (p["kind"], p["name"])),
+                     "counterexamples": old["counterexamples"] + entry["counterexamples"],
+                     "errors": old["errors"] + entry["errors"], "runs": old["runs"] + entry["runs"]}
+        units[entry["unit"]] = entry
+        order = list(load_spec())
+        data = {"tool": "yowasp-sby + yosys-slang, smtbmc " + SOLVER,
+                "seconds": round(data.get("seconds", 0) + seconds, 1) if old is None else data.get("seconds", seconds),
+                "units": sorted(units.values(), key=lambda u: order.index(u["unit"]) if u["unit"] in order else 99)}
+        tmp = REPORT.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1) + "\n")
+        tmp.replace(REPORT)
+
+
+def explain(entry: dict) -> str:
+    """What went wrong in one unit's entry, with the counterexample traces and how to open them."""
+    out = []
+    for p in entry["properties"]:
+        if p["status"] not in ("proven", "bounded"):
+            out.append(f"{p['name']} ({p['kind']}): {p['status']} [{p['task']}] {p.get('location', '')}")
+    for c in entry["counterexamples"]:
+        out.append(f"counterexample ({c['task']}): {c['trace']}\n  open it: {c['open']}")
+    for t in entry["twins"]:
+        if not t["failed_as_expected"]:
+            out.append(f"known-bad twin {t['name']} did NOT fail as expected ({t['status']}, caught by "
+                       f"{t.get('caught_by') or 'nothing'}): {t['why']}")
+    out += [f"ERROR {e}" for e in entry["errors"]]
+    if not entry["properties"]:
+        out.append("no property was checked")
+    return "\n".join(out)
 
 
 def _table(entries: list[dict]) -> str:
@@ -594,25 +654,17 @@ def main(argv: list[str] | None = None) -> int:
         results = list(ex.map(lambda uj: run_job(*uj), todo))
     entries = [merge_unit(spec[n], [r for r in results if r["unit"] == n]) for n in names]
     seconds = time.time() - t0
-    write_report(entries, seconds)
+    if args.unit:
+        for e in entries:
+            update_report(e, seconds / len(entries))
+    else:
+        write_report(entries, seconds)
     print(_table(entries))
-    bad = False
     for e in entries:
-        for p in e["properties"]:
-            if p["status"] in ("failed", "unknown"):
-                bad = True
-                print(f"{e['unit']}: {p['name']} ({p['kind']}) {p['status']} [{p['task']}] {p.get('location', '')}")
-        for c in e["counterexamples"]:
-            print(f"{e['unit']}: counterexample ({c['task']}): {c['trace']}\n  open it: {c['open']}")
-        for t in e["twins"]:
-            if not t["failed_as_expected"]:
-                bad = True
-                print(f"{e['unit']}: known-bad twin {t['name']} did NOT fail ({t['status']}): the proof cannot catch it")
-        for err in e["errors"]:
-            bad = True
-            print(f"{e['unit']}: ERROR {err}")
+        if not unit_ok(e):
+            print(f"--- {e['unit']}\n" + explain(e))
     print(f"formal: {len(entries)} units in {seconds:.0f} s; report {REPORT.relative_to(ROOT)}")
-    return 1 if bad or not all(unit_ok(e) for e in entries) else 0
+    return 0 if all(unit_ok(e) for e in entries) else 1
 
 
 if __name__ == "__main__":
