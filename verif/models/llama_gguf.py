@@ -115,18 +115,24 @@ def decode_q8_0(blocks: np.ndarray) -> Q8_0:
     return Q8_0(q, d.astype(np.float32))
 
 
-def load_gguf(path=None, n_layers: int | None = None) -> LlamaGGUF:
-    """Read and validate a Llama GGUF. n_layers: load only the first n layers (tests)."""
+def open_reader(path=None):
+    """(path, gguf.GGUFReader) with the file's problems turned into GGUFError."""
     path = Path(path) if path is not None else default_gguf_path()
     if not path.is_file():
         raise GGUFError(f"{path}: GGUF file not found")
     try:
         from gguf import GGUFReader
-        reader = GGUFReader(str(path), "r")
+        return path, GGUFReader(str(path), "r")
     except ImportError as e:
         raise GGUFError(f"{path.name}: the gguf package is not installed ({e})") from None
     except Exception as e:  # noqa: BLE001  (bad magic, truncated header or data, ...)
-        raise GGUFError(f"{path.name}: not a readable GGUF file ({type(e).__name__}: {e})") from None
+        raise GGUFError(f"{path.name}: not a readable GGUF file, truncated or corrupt ({type(e).__name__}: {e})") from None
+
+
+def load_gguf(path=None, n_layers: int | None = None, reader=None) -> LlamaGGUF:
+    """Read and validate a Llama GGUF. n_layers: load only the first n layers (tests).
+    reader: an already open (path, GGUFReader) from open_reader (parsing the header is the slow part)."""
+    path, reader = reader if reader is not None else open_reader(path)
     arch = _field(reader, "general.architecture", path)
     if arch != "llama":
         raise GGUFError(f"{path.name}: architecture '{arch}' is not supported (need 'llama')")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -250,7 +251,7 @@ def load_params(path) -> tuple[dict, dict]:
     try:
         with np.load(path, allow_pickle=False) as z:
             params = {k: z[k] for k in z.files}
-    except (OSError, ValueError, EOFError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise ParamError(f"{path}: not a readable parameter file ({type(e).__name__}: {e})") from None
     return validate_params(params), params
 
