@@ -13,6 +13,7 @@
 // Reset: synchronous, active low; drops a partial group and the held output.
 
 `default_nettype none
+`include "sllm_assert.svh"
 
 module axis_pack #(
   parameter int ElemBits = 8,  // bits per element
@@ -68,10 +69,8 @@ module axis_pack #(
   end
 
   // A vector must end on a group boundary.
-  always_ff @(posedge clk) begin
-    if (rst_n && take && s_axis_tlast && count_q != CountWidth'(Ratio - 1))
-      $error("axis_pack: tlast after %0d elements of a %0d-element group", count_q + 1, Ratio);
-  end
+  `SLLM_ERROR_IF(clk, rst_n, take && s_axis_tlast && count_q != CountWidth'(Ratio - 1),
+                 ("axis_pack: tlast after %0d elements of a %0d-element group", count_q + 1, Ratio))
 
   assign m_axis_tdata  = group_q;
   assign m_axis_tlast  = out_last_q;

@@ -10,14 +10,16 @@
 //
 // Streams (AXI4-Stream):
 //   s_axis_*      x: D residual elements (ResidBits, two's complement), one per beat, tlast last.
-//   s_axis_pos_*  one beat per token: bits [15:0] position, [31:16] layer (KV-cache region);
+//   s_axis_pos_*  one sllm_pkg::token_t beat per token: position and layer (KV-cache region);
 //                 the attention scales are sampled with it (see attention.sv).
 //   m_axis_*      x': D residual elements, one per beat, tlast last.
-//   s_axis_w_<u>_*, s_axis_p_<u>_*: weights and per-channel parameters of Linear unit u (qkv, o,
-//                 fc1, fc2), one HBM pseudo-channel each, in linear.sv's output-major order.
-// Configuration (static while a token is in flight; one layer's values at a time): LayerNorm
-// epsilons and per-channel parameters (ln<i>_prm_* write ports), the GELU table (gelu_tbl_*),
-// the attention scales and the two residual adds' scales.
+//   s_axis_w_<u>_*, s_axis_p_<u>_*: weights and per-channel parameters (sllm_pkg::linear_param_t)
+//                 of Linear unit u (qkv, o, fc1, fc2), one HBM pseudo-channel each, in linear.sv's
+//                 output-major order.
+// Configuration (static while a token is in flight; one layer's values at a time): `cfg`
+// (sllm_pkg::layer_cfg_t: the LayerNorm epsilons, the attention scales and the two residual
+// adds' scales), the LayerNorm per-channel words (ln<i>_prm_* write ports, sllm_pkg::ln_chan_t)
+// and the GELU table (gelu_tbl_*).
 // Numerics: the residual stream is ResidBits wide; O and FC2 output BranchBits (docs/numerics.md).
 // Throughput: one token at a time per unit; the units overlap where the data allows (e.g. O starts
 // on attention's first outputs, FC2's first column runs while FC1 produces). Cycles per token are
@@ -28,7 +30,9 @@
 
 `default_nettype none
 
-module decoder_layer #(
+module decoder_layer
+  import sllm_pkg::*;
+#(
   parameter int D            = 128,  // model width
   parameter int Heads        = 4,    // attention heads (D / Heads <= 128)
   parameter int DFfn         = 512,  // FFN width
@@ -51,7 +55,7 @@ module decoder_layer #(
   input  wire logic                   s_axis_tlast,
   input  wire logic                   s_axis_tvalid,
   output logic                        s_axis_tready,
-  input  wire logic [31:0]            s_axis_pos_tdata,
+  input  wire token_t                 s_axis_pos_tdata,
   input  wire logic                   s_axis_pos_tlast,
   input  wire logic                   s_axis_pos_tvalid,
   output logic                        s_axis_pos_tready,
@@ -63,49 +67,39 @@ module decoder_layer #(
   input  wire logic [LanesQkv*8-1:0]  s_axis_w_qkv_tdata,
   input  wire logic                   s_axis_w_qkv_tlast, s_axis_w_qkv_tvalid,
   output logic                        s_axis_w_qkv_tready,
-  input  wire logic [71:0]            s_axis_p_qkv_tdata,
+  input  wire linear_param_t          s_axis_p_qkv_tdata,
   input  wire logic                   s_axis_p_qkv_tlast, s_axis_p_qkv_tvalid,
   output logic                        s_axis_p_qkv_tready,
   input  wire logic [LanesO*8-1:0]    s_axis_w_o_tdata,
   input  wire logic                   s_axis_w_o_tlast, s_axis_w_o_tvalid,
   output logic                        s_axis_w_o_tready,
-  input  wire logic [71:0]            s_axis_p_o_tdata,
+  input  wire linear_param_t          s_axis_p_o_tdata,
   input  wire logic                   s_axis_p_o_tlast, s_axis_p_o_tvalid,
   output logic                        s_axis_p_o_tready,
   input  wire logic [LanesFc1*8-1:0]  s_axis_w_fc1_tdata,
   input  wire logic                   s_axis_w_fc1_tlast, s_axis_w_fc1_tvalid,
   output logic                        s_axis_w_fc1_tready,
-  input  wire logic [71:0]            s_axis_p_fc1_tdata,
+  input  wire linear_param_t          s_axis_p_fc1_tdata,
   input  wire logic                   s_axis_p_fc1_tlast, s_axis_p_fc1_tvalid,
   output logic                        s_axis_p_fc1_tready,
   input  wire logic [LanesFc2*8-1:0]  s_axis_w_fc2_tdata,
   input  wire logic                   s_axis_w_fc2_tlast, s_axis_w_fc2_tvalid,
   output logic                        s_axis_w_fc2_tready,
-  input  wire logic [71:0]            s_axis_p_fc2_tdata,
+  input  wire linear_param_t          s_axis_p_fc2_tdata,
   input  wire logic                   s_axis_p_fc2_tlast, s_axis_p_fc2_tvalid,
   output logic                        s_axis_p_fc2_tready,
   // Per-layer configuration
   // Toggle coverage off: one value per layer, static while tokens are in flight (by contract).
   /* verilator coverage_off */
-  input  wire logic [61:0]            ln1_eps_v,
-  input  wire logic [61:0]            ln2_eps_v,
+  input  wire layer_cfg_t             cfg,
   /* verilator coverage_on */
   input  wire logic                   ln1_prm_we, ln2_prm_we,
   input  wire logic [ChanWidth-1:0]   ln_prm_addr,     // channel written in both LayerNorms
-  input  wire logic [69:0]            ln1_prm_wdata,   // {g_neg, g_shift[4:0], g_mult[31:0], beta_q[31:0]}
-  input  wire logic [69:0]            ln2_prm_wdata,
+  input  wire ln_chan_t               ln1_prm_wdata,
+  input  wire ln_chan_t               ln2_prm_wdata,
   input  wire logic                   gelu_tbl_we,
   input  wire logic [7:0]             gelu_tbl_addr,
   input  wire logic [7:0]             gelu_tbl_wdata,
-  // Toggle coverage off: per-layer scales, static while tokens are in flight (by contract).
-  /* verilator coverage_off */
-  input  wire logic [31:0]            score_mult, out_mult,
-  input  wire logic [4:0]             score_shift, out_shift,
-  input  wire logic [31:0]            add1_a_mult, add1_b_mult, add1_out_mult,
-  input  wire logic [4:0]             add1_a_shift, add1_b_shift, add1_out_shift,
-  input  wire logic [31:0]            add2_a_mult, add2_b_mult, add2_out_mult,
-  input  wire logic [4:0]             add2_a_shift, add2_b_shift, add2_out_shift,
-  /* verilator coverage_on */
   // Status
   output logic                        pos_error,
   output logic                        layer_error
@@ -121,21 +115,21 @@ module decoder_layer #(
   end
 
   // Stream bundles between the units: {tdata, tlast, tvalid, tready} per arrow of the diagram.
-  logic [ResidBits-1:0]   x_ln1_d, x_res1_d, res1_d, mid_d, mid_ln2_d, mid_res2_d, res2_d;
-  logic                   x_ln1_l, x_res1_l, res1_l, mid_l, mid_ln2_l, mid_res2_l, res2_l;
-  logic [1:0]             fork1_v, fork1_r, fork2_v, fork2_r;
-  logic                   res1_v, res1_r, mid_v, mid_r, res2_v, res2_r;
-  logic [7:0]             ln1_d, ln2_d, qkv_d, fc1_d, gelu_d;
-  logic                   ln1_l, ln1_v, ln1_r, ln2_l, ln2_v, ln2_r, qkv_l, qkv_v, qkv_r;
-  logic                   fc1_l, fc1_v, fc1_r, gelu_l, gelu_v, gelu_r;
-  logic [LanesQkv*8-1:0]  ln1p_d;
-  logic [LanesFc1*8-1:0]  ln2p_d;
-  logic [LanesFc2*8-1:0]  gelup_d;
-  logic                   ln1p_l, ln1p_v, ln1p_r, ln2p_l, ln2p_v, ln2p_r, gelup_l, gelup_v, gelup_r;
-  logic [LanesO*8-1:0]    attn_d;
-  logic                   attn_l, attn_v, attn_r;
-  logic [BranchBits-1:0]  o_d, fc2_d;
-  logic                   o_l, o_v, o_r, fc2_l, fc2_v, fc2_r;
+  logic [ResidBits-1:0]   x_ln1_tdata, x_res1_tdata, res1_tdata, mid_tdata, mid_ln2_tdata, mid_res2_tdata, res2_tdata;
+  logic                   x_ln1_tlast, x_res1_tlast, res1_tlast, mid_tlast, mid_ln2_tlast, mid_res2_tlast, res2_tlast;
+  logic [1:0]             fork1_tvalid, fork1_tready, fork2_tvalid, fork2_tready;
+  logic                   res1_tvalid, res1_tready, mid_tvalid, mid_tready, res2_tvalid, res2_tready;
+  logic [7:0]             ln1_tdata, ln2_tdata, qkv_tdata, fc1_tdata, gelu_tdata;
+  logic                   ln1_tlast, ln1_tvalid, ln1_tready, ln2_tlast, ln2_tvalid, ln2_tready, qkv_tlast, qkv_tvalid, qkv_tready;
+  logic                   fc1_tlast, fc1_tvalid, fc1_tready, gelu_tlast, gelu_tvalid, gelu_tready;
+  logic [LanesQkv*8-1:0]  ln1p_tdata;
+  logic [LanesFc1*8-1:0]  ln2p_tdata;
+  logic [LanesFc2*8-1:0]  gelup_tdata;
+  logic                   ln1p_tlast, ln1p_tvalid, ln1p_tready, ln2p_tlast, ln2p_tvalid, ln2p_tready, gelup_tlast, gelup_tvalid, gelup_tready;
+  logic [LanesO*8-1:0]    attn_tdata;
+  logic                   attn_tlast, attn_tvalid, attn_tready;
+  logic [BranchBits-1:0]  o_tdata, fc2_tdata;
+  logic                   o_tlast, o_tvalid, o_tready, fc2_tlast, fc2_tvalid, fc2_tready;
 
   localparam int LevelWidth = $clog2(D + 1);
 
@@ -150,33 +144,32 @@ module decoder_layer #(
   axis_fork #(.DataWidth(ResidBits), .NumOutputs(2)) u_fork1 (
     .clk, .rst_n,
     .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
-    .m_axis_tdata(x_ln1_d), .m_axis_tlast(x_ln1_l), .m_axis_tvalid(fork1_v), .m_axis_tready(fork1_r)
+    .m_axis_tdata(x_ln1_tdata), .m_axis_tlast(x_ln1_tlast), .m_axis_tvalid(fork1_tvalid), .m_axis_tready(fork1_tready)
   );
-  assign x_res1_d = x_ln1_d;
-  assign x_res1_l = x_ln1_l;
+  assign x_res1_tdata = x_ln1_tdata;
+  assign x_res1_tlast = x_ln1_tlast;
 
   layernorm #(.Lanes(1), .InBits(ResidBits), .MaxDim(D)) u_ln1 (
-    .clk, .rst_n, .eps_v(ln1_eps_v),
-    .prm_we(ln1_prm_we), .prm_addr(ln_prm_addr), .prm_g_neg(ln1_prm_wdata[69]),
-    .prm_g_shift(ln1_prm_wdata[68:64]), .prm_g_mult(ln1_prm_wdata[63:32]), .prm_beta_q(ln1_prm_wdata[31:0]),
-    .s_axis_tdata(x_ln1_d), .s_axis_tlast(x_ln1_l), .s_axis_tvalid(fork1_v[0]), .s_axis_tready(fork1_r[0]),
-    .m_axis_tdata(ln1_d), .m_axis_tlast(ln1_l), .m_axis_tvalid(ln1_v), .m_axis_tready(ln1_r)
+    .clk, .rst_n, .eps_v(cfg.ln1_eps_v),
+    .prm_we(ln1_prm_we), .prm_addr(ln_prm_addr), .prm_wdata(ln1_prm_wdata),
+    .s_axis_tdata(x_ln1_tdata), .s_axis_tlast(x_ln1_tlast), .s_axis_tvalid(fork1_tvalid[0]), .s_axis_tready(fork1_tready[0]),
+    .m_axis_tdata(ln1_tdata), .m_axis_tlast(ln1_tlast), .m_axis_tvalid(ln1_tvalid), .m_axis_tready(ln1_tready)
   );
 
   axis_pack #(.ElemBits(8), .Ratio(LanesQkv)) u_pack_ln1 (
     .clk, .rst_n,
-    .s_axis_tdata(ln1_d), .s_axis_tlast(ln1_l), .s_axis_tvalid(ln1_v), .s_axis_tready(ln1_r),
-    .m_axis_tdata(ln1p_d), .m_axis_tlast(ln1p_l), .m_axis_tvalid(ln1p_v), .m_axis_tready(ln1p_r)
+    .s_axis_tdata(ln1_tdata), .s_axis_tlast(ln1_tlast), .s_axis_tvalid(ln1_tvalid), .s_axis_tready(ln1_tready),
+    .m_axis_tdata(ln1p_tdata), .m_axis_tlast(ln1p_tlast), .m_axis_tvalid(ln1p_tvalid), .m_axis_tready(ln1p_tready)
   );
 
   linear #(.Lanes(LanesQkv), .K(D), .N(3 * D), .OutBits(8)) u_qkv (
     .clk, .rst_n,
-    .s_axis_tdata(ln1p_d), .s_axis_tlast(ln1p_l), .s_axis_tvalid(ln1p_v), .s_axis_tready(ln1p_r),
+    .s_axis_tdata(ln1p_tdata), .s_axis_tlast(ln1p_tlast), .s_axis_tvalid(ln1p_tvalid), .s_axis_tready(ln1p_tready),
     .s_axis_w_tdata(s_axis_w_qkv_tdata), .s_axis_w_tlast(s_axis_w_qkv_tlast),
     .s_axis_w_tvalid(s_axis_w_qkv_tvalid), .s_axis_w_tready(s_axis_w_qkv_tready),
     .s_axis_p_tdata(s_axis_p_qkv_tdata), .s_axis_p_tlast(s_axis_p_qkv_tlast),
     .s_axis_p_tvalid(s_axis_p_qkv_tvalid), .s_axis_p_tready(s_axis_p_qkv_tready),
-    .m_axis_tdata(qkv_d), .m_axis_tlast(qkv_l), .m_axis_tvalid(qkv_v), .m_axis_tready(qkv_r),
+    .m_axis_tdata(qkv_tdata), .m_axis_tlast(qkv_tlast), .m_axis_tvalid(qkv_tvalid), .m_axis_tready(qkv_tready),
     .idle(qkv_idle)
   );
 
@@ -185,112 +178,109 @@ module decoder_layer #(
     .OutLanes(LanesO), .SoftmaxUnits(SoftmaxUnits)
   ) u_attn (
     .clk, .rst_n,
-    .s_axis_tdata(qkv_d), .s_axis_tlast(qkv_l), .s_axis_tvalid(qkv_v), .s_axis_tready(qkv_r),
+    .s_axis_tdata(qkv_tdata), .s_axis_tlast(qkv_tlast), .s_axis_tvalid(qkv_tvalid), .s_axis_tready(qkv_tready),
     .s_axis_pos_tdata, .s_axis_pos_tlast, .s_axis_pos_tvalid, .s_axis_pos_tready,
-    .m_axis_tdata(attn_d), .m_axis_tlast(attn_l), .m_axis_tvalid(attn_v), .m_axis_tready(attn_r),
-    .score_mult, .score_shift, .out_mult, .out_shift,
+    .m_axis_tdata(attn_tdata), .m_axis_tlast(attn_tlast), .m_axis_tvalid(attn_tvalid), .m_axis_tready(attn_tready),
+    .cfg(cfg.attn),
     .cache_req(1'b0), .cache_we(1'b0), .cache_sel(1'b0), .cache_addr('0), .cache_wdata('0),
     .cache_rdata, .pos_error, .layer_error, .idle(attn_idle)
   );
 
   linear #(.Lanes(LanesO), .K(D), .N(D), .OutBits(BranchBits)) u_o (
     .clk, .rst_n,
-    .s_axis_tdata(attn_d), .s_axis_tlast(attn_l), .s_axis_tvalid(attn_v), .s_axis_tready(attn_r),
+    .s_axis_tdata(attn_tdata), .s_axis_tlast(attn_tlast), .s_axis_tvalid(attn_tvalid), .s_axis_tready(attn_tready),
     .s_axis_w_tdata(s_axis_w_o_tdata), .s_axis_w_tlast(s_axis_w_o_tlast),
     .s_axis_w_tvalid(s_axis_w_o_tvalid), .s_axis_w_tready(s_axis_w_o_tready),
     .s_axis_p_tdata(s_axis_p_o_tdata), .s_axis_p_tlast(s_axis_p_o_tlast),
     .s_axis_p_tvalid(s_axis_p_o_tvalid), .s_axis_p_tready(s_axis_p_o_tready),
-    .m_axis_tdata(o_d), .m_axis_tlast(o_l), .m_axis_tvalid(o_v), .m_axis_tready(o_r),
+    .m_axis_tdata(o_tdata), .m_axis_tlast(o_tlast), .m_axis_tvalid(o_tvalid), .m_axis_tready(o_tready),
     .idle(o_idle)
   );
 
   axis_fifo #(.DataWidth(ResidBits), .Depth(D)) u_res1 (
     .clk, .rst_n,
-    .s_axis_tdata(x_res1_d), .s_axis_tlast(x_res1_l), .s_axis_tvalid(fork1_v[1]), .s_axis_tready(fork1_r[1]),
-    .m_axis_tdata(res1_d), .m_axis_tlast(res1_l), .m_axis_tvalid(res1_v), .m_axis_tready(res1_r),
+    .s_axis_tdata(x_res1_tdata), .s_axis_tlast(x_res1_tlast), .s_axis_tvalid(fork1_tvalid[1]), .s_axis_tready(fork1_tready[1]),
+    .m_axis_tdata(res1_tdata), .m_axis_tlast(res1_tlast), .m_axis_tvalid(res1_tvalid), .m_axis_tready(res1_tready),
     .level(res1_level)
   );
 
   residual_add #(.Lanes(1), .ABits(ResidBits), .BBits(BranchBits), .OutBits(ResidBits)) u_add1 (
     .clk, .rst_n,
-    .a_mult(add1_a_mult), .a_shift(add1_a_shift), .b_mult(add1_b_mult), .b_shift(add1_b_shift),
-    .out_mult(add1_out_mult), .out_shift(add1_out_shift),
-    .s_axis_a_tdata(res1_d), .s_axis_a_tlast(res1_l), .s_axis_a_tvalid(res1_v), .s_axis_a_tready(res1_r),
-    .s_axis_b_tdata(o_d), .s_axis_b_tlast(o_l), .s_axis_b_tvalid(o_v), .s_axis_b_tready(o_r),
-    .m_axis_tdata(mid_d), .m_axis_tlast(mid_l), .m_axis_tvalid(mid_v), .m_axis_tready(mid_r)
+    .cfg(cfg.add1),
+    .s_axis_a_tdata(res1_tdata), .s_axis_a_tlast(res1_tlast), .s_axis_a_tvalid(res1_tvalid), .s_axis_a_tready(res1_tready),
+    .s_axis_b_tdata(o_tdata), .s_axis_b_tlast(o_tlast), .s_axis_b_tvalid(o_tvalid), .s_axis_b_tready(o_tready),
+    .m_axis_tdata(mid_tdata), .m_axis_tlast(mid_tlast), .m_axis_tvalid(mid_tvalid), .m_axis_tready(mid_tready)
   );
 
   // ---- MLP block: LN2 -> FC1 -> GELU -> FC2, residual around it ---------------------------------
   axis_fork #(.DataWidth(ResidBits), .NumOutputs(2)) u_fork2 (
     .clk, .rst_n,
-    .s_axis_tdata(mid_d), .s_axis_tlast(mid_l), .s_axis_tvalid(mid_v), .s_axis_tready(mid_r),
-    .m_axis_tdata(mid_ln2_d), .m_axis_tlast(mid_ln2_l), .m_axis_tvalid(fork2_v), .m_axis_tready(fork2_r)
+    .s_axis_tdata(mid_tdata), .s_axis_tlast(mid_tlast), .s_axis_tvalid(mid_tvalid), .s_axis_tready(mid_tready),
+    .m_axis_tdata(mid_ln2_tdata), .m_axis_tlast(mid_ln2_tlast), .m_axis_tvalid(fork2_tvalid), .m_axis_tready(fork2_tready)
   );
-  assign mid_res2_d = mid_ln2_d;
-  assign mid_res2_l = mid_ln2_l;
+  assign mid_res2_tdata = mid_ln2_tdata;
+  assign mid_res2_tlast = mid_ln2_tlast;
 
   layernorm #(.Lanes(1), .InBits(ResidBits), .MaxDim(D)) u_ln2 (
-    .clk, .rst_n, .eps_v(ln2_eps_v),
-    .prm_we(ln2_prm_we), .prm_addr(ln_prm_addr), .prm_g_neg(ln2_prm_wdata[69]),
-    .prm_g_shift(ln2_prm_wdata[68:64]), .prm_g_mult(ln2_prm_wdata[63:32]), .prm_beta_q(ln2_prm_wdata[31:0]),
-    .s_axis_tdata(mid_ln2_d), .s_axis_tlast(mid_ln2_l), .s_axis_tvalid(fork2_v[0]), .s_axis_tready(fork2_r[0]),
-    .m_axis_tdata(ln2_d), .m_axis_tlast(ln2_l), .m_axis_tvalid(ln2_v), .m_axis_tready(ln2_r)
+    .clk, .rst_n, .eps_v(cfg.ln2_eps_v),
+    .prm_we(ln2_prm_we), .prm_addr(ln_prm_addr), .prm_wdata(ln2_prm_wdata),
+    .s_axis_tdata(mid_ln2_tdata), .s_axis_tlast(mid_ln2_tlast), .s_axis_tvalid(fork2_tvalid[0]), .s_axis_tready(fork2_tready[0]),
+    .m_axis_tdata(ln2_tdata), .m_axis_tlast(ln2_tlast), .m_axis_tvalid(ln2_tvalid), .m_axis_tready(ln2_tready)
   );
 
   axis_pack #(.ElemBits(8), .Ratio(LanesFc1)) u_pack_ln2 (
     .clk, .rst_n,
-    .s_axis_tdata(ln2_d), .s_axis_tlast(ln2_l), .s_axis_tvalid(ln2_v), .s_axis_tready(ln2_r),
-    .m_axis_tdata(ln2p_d), .m_axis_tlast(ln2p_l), .m_axis_tvalid(ln2p_v), .m_axis_tready(ln2p_r)
+    .s_axis_tdata(ln2_tdata), .s_axis_tlast(ln2_tlast), .s_axis_tvalid(ln2_tvalid), .s_axis_tready(ln2_tready),
+    .m_axis_tdata(ln2p_tdata), .m_axis_tlast(ln2p_tlast), .m_axis_tvalid(ln2p_tvalid), .m_axis_tready(ln2p_tready)
   );
 
   linear #(.Lanes(LanesFc1), .K(D), .N(DFfn), .OutBits(8)) u_fc1 (
     .clk, .rst_n,
-    .s_axis_tdata(ln2p_d), .s_axis_tlast(ln2p_l), .s_axis_tvalid(ln2p_v), .s_axis_tready(ln2p_r),
+    .s_axis_tdata(ln2p_tdata), .s_axis_tlast(ln2p_tlast), .s_axis_tvalid(ln2p_tvalid), .s_axis_tready(ln2p_tready),
     .s_axis_w_tdata(s_axis_w_fc1_tdata), .s_axis_w_tlast(s_axis_w_fc1_tlast),
     .s_axis_w_tvalid(s_axis_w_fc1_tvalid), .s_axis_w_tready(s_axis_w_fc1_tready),
     .s_axis_p_tdata(s_axis_p_fc1_tdata), .s_axis_p_tlast(s_axis_p_fc1_tlast),
     .s_axis_p_tvalid(s_axis_p_fc1_tvalid), .s_axis_p_tready(s_axis_p_fc1_tready),
-    .m_axis_tdata(fc1_d), .m_axis_tlast(fc1_l), .m_axis_tvalid(fc1_v), .m_axis_tready(fc1_r),
+    .m_axis_tdata(fc1_tdata), .m_axis_tlast(fc1_tlast), .m_axis_tvalid(fc1_tvalid), .m_axis_tready(fc1_tready),
     .idle(fc1_idle)
   );
 
   gelu #(.Lanes(1)) u_gelu (
     .clk, .rst_n,
     .tbl_we(gelu_tbl_we), .tbl_addr(gelu_tbl_addr), .tbl_wdata(gelu_tbl_wdata),
-    .s_axis_tdata(fc1_d), .s_axis_tlast(fc1_l), .s_axis_tvalid(fc1_v), .s_axis_tready(fc1_r),
-    .m_axis_tdata(gelu_d), .m_axis_tlast(gelu_l), .m_axis_tvalid(gelu_v), .m_axis_tready(gelu_r)
+    .s_axis_tdata(fc1_tdata), .s_axis_tlast(fc1_tlast), .s_axis_tvalid(fc1_tvalid), .s_axis_tready(fc1_tready),
+    .m_axis_tdata(gelu_tdata), .m_axis_tlast(gelu_tlast), .m_axis_tvalid(gelu_tvalid), .m_axis_tready(gelu_tready)
   );
 
   axis_pack #(.ElemBits(8), .Ratio(LanesFc2)) u_pack_gelu (
     .clk, .rst_n,
-    .s_axis_tdata(gelu_d), .s_axis_tlast(gelu_l), .s_axis_tvalid(gelu_v), .s_axis_tready(gelu_r),
-    .m_axis_tdata(gelup_d), .m_axis_tlast(gelup_l), .m_axis_tvalid(gelup_v), .m_axis_tready(gelup_r)
+    .s_axis_tdata(gelu_tdata), .s_axis_tlast(gelu_tlast), .s_axis_tvalid(gelu_tvalid), .s_axis_tready(gelu_tready),
+    .m_axis_tdata(gelup_tdata), .m_axis_tlast(gelup_tlast), .m_axis_tvalid(gelup_tvalid), .m_axis_tready(gelup_tready)
   );
 
   linear #(.Lanes(LanesFc2), .K(DFfn), .N(D), .OutBits(BranchBits)) u_fc2 (
     .clk, .rst_n,
-    .s_axis_tdata(gelup_d), .s_axis_tlast(gelup_l), .s_axis_tvalid(gelup_v), .s_axis_tready(gelup_r),
+    .s_axis_tdata(gelup_tdata), .s_axis_tlast(gelup_tlast), .s_axis_tvalid(gelup_tvalid), .s_axis_tready(gelup_tready),
     .s_axis_w_tdata(s_axis_w_fc2_tdata), .s_axis_w_tlast(s_axis_w_fc2_tlast),
     .s_axis_w_tvalid(s_axis_w_fc2_tvalid), .s_axis_w_tready(s_axis_w_fc2_tready),
     .s_axis_p_tdata(s_axis_p_fc2_tdata), .s_axis_p_tlast(s_axis_p_fc2_tlast),
     .s_axis_p_tvalid(s_axis_p_fc2_tvalid), .s_axis_p_tready(s_axis_p_fc2_tready),
-    .m_axis_tdata(fc2_d), .m_axis_tlast(fc2_l), .m_axis_tvalid(fc2_v), .m_axis_tready(fc2_r),
+    .m_axis_tdata(fc2_tdata), .m_axis_tlast(fc2_tlast), .m_axis_tvalid(fc2_tvalid), .m_axis_tready(fc2_tready),
     .idle(fc2_idle)
   );
 
   axis_fifo #(.DataWidth(ResidBits), .Depth(D)) u_res2 (
     .clk, .rst_n,
-    .s_axis_tdata(mid_res2_d), .s_axis_tlast(mid_res2_l), .s_axis_tvalid(fork2_v[1]), .s_axis_tready(fork2_r[1]),
-    .m_axis_tdata(res2_d), .m_axis_tlast(res2_l), .m_axis_tvalid(res2_v), .m_axis_tready(res2_r),
+    .s_axis_tdata(mid_res2_tdata), .s_axis_tlast(mid_res2_tlast), .s_axis_tvalid(fork2_tvalid[1]), .s_axis_tready(fork2_tready[1]),
+    .m_axis_tdata(res2_tdata), .m_axis_tlast(res2_tlast), .m_axis_tvalid(res2_tvalid), .m_axis_tready(res2_tready),
     .level(res2_level)
   );
 
   residual_add #(.Lanes(1), .ABits(ResidBits), .BBits(BranchBits), .OutBits(ResidBits)) u_add2 (
     .clk, .rst_n,
-    .a_mult(add2_a_mult), .a_shift(add2_a_shift), .b_mult(add2_b_mult), .b_shift(add2_b_shift),
-    .out_mult(add2_out_mult), .out_shift(add2_out_shift),
-    .s_axis_a_tdata(res2_d), .s_axis_a_tlast(res2_l), .s_axis_a_tvalid(res2_v), .s_axis_a_tready(res2_r),
-    .s_axis_b_tdata(fc2_d), .s_axis_b_tlast(fc2_l), .s_axis_b_tvalid(fc2_v), .s_axis_b_tready(fc2_r),
+    .cfg(cfg.add2),
+    .s_axis_a_tdata(res2_tdata), .s_axis_a_tlast(res2_tlast), .s_axis_a_tvalid(res2_tvalid), .s_axis_a_tready(res2_tready),
+    .s_axis_b_tdata(fc2_tdata), .s_axis_b_tlast(fc2_tlast), .s_axis_b_tvalid(fc2_tvalid), .s_axis_b_tready(fc2_tready),
     .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready
   );
 

@@ -11,24 +11,29 @@
 //           c = d*x_i - S1; z = RDBPOT(c*inv, 45 - k)
 //           t = rescale(z, g_mult[i], g_shift[i]) (requant.sv); t = -t if g_neg[i]
 //           y = sat8(RDBPOT(t + beta_q[i], 8))
-// Configuration: eps_v (input port, static while a vector is in flight). Per-channel parameters
-// g_mult, g_shift, g_neg, beta_q live in a MaxDim-entry memory inside the unit, written through
-// the prm_* port (prm_we writes channel prm_addr at the clock edge) so that one unit can serve
-// every layer; load it while the unit is idle. Neither memory nor eps_v is cleared by reset.
+// Configuration: eps_v (input port, static while a vector is in flight). The per-channel words
+// (sllm_pkg::ln_chan_t: g_neg, g = {g_shift, g_mult}, beta_q) live in a MaxDim-entry memory inside
+// the unit, written through the prm_* port (prm_we writes prm_wdata to channel prm_addr at the
+// clock edge) so that one unit can serve every layer; load it while the unit is idle. Neither
+// memory nor eps_v is cleared by reset.
 // Vectors are processed one at a time: s_axis_tready is high only while a vector is loaded.
 // Latency (tlast accepted -> first output beat accepted, no backpressure): 103 + RqStages cycles
 // (2 stats, 32 isqrt, 63 divide, 3 + RqStages + 1 output pipeline and FIFO, 2 state changes).
 // Throughput: the output streams at 1 beat/cycle; a vector of B = d/Lanes beats occupies the
 // unit for 2B + 102 cycles (its output tail overlaps the next load), so back-to-back vectors are
-// accepted every 2B + 102 cycles. The output pipeline issues reads only while its FIFO has room for everything in
-// flight (credit counter), so backpressure stalls it without losing a beat.
+// accepted every 2B + 102 cycles. The output pipeline issues reads only while its FIFO has room
+// for everything in flight (rtl/out_stage.sv's credit counter), so backpressure stalls it without
+// losing a beat.
 // A vector longer than MaxDim is an error: the unit ends it at MaxDim (an $error in simulation).
 // Ready/valid: AXI4-Stream; no combinational path from m_axis_tready to s_axis_tready.
 // Reset: synchronous, active low; drops the vector in progress.
 
 `default_nettype none
+`include "sllm_assert.svh"
 
-module layernorm #(
+module layernorm
+  import sllm_pkg::*;
+#(
   parameter int Lanes    = 1,    // elements per beat (a power of two)
   parameter int InBits   = 16,   // input width: 16 (residual stream) or 8; 2..16
   parameter int MaxDim   = 768,  // longest vector d (a multiple of Lanes, <= 4096)
@@ -42,10 +47,7 @@ module layernorm #(
   // Per-channel parameter load port
   input  wire logic                    prm_we,
   input  wire logic [ChanWidth-1:0]    prm_addr,
-  input  wire logic [31:0]             prm_g_mult,   // [0, 2^31-1]
-  input  wire logic [4:0]              prm_g_shift,
-  input  wire logic                    prm_g_neg,
-  input  wire logic [31:0]             prm_beta_q,   // int32
+  input  wire ln_chan_t                prm_wdata,
   // Input: Lanes x int InBits
   input  wire logic [InBits*Lanes-1:0] s_axis_tdata,
   input  wire logic                    s_axis_tlast,
@@ -74,8 +76,6 @@ module layernorm #(
   localparam int S2Width    = 2 * InBits + 12;                     // unsigned
   localparam int PipeStages = 3 + RqStages;                        // read, product, z, requant
   localparam int Depth      = PipeStages + 2;                      // output FIFO beats
-  localparam int CreditWidth = $clog2(Depth + 1);
-  localparam int PrmWidth   = 32 + 5 + 1 + 32;                     // {beta_q, g_neg, g_shift, g_mult}
 
   // RDBPOT(x, e): x / 2^e rounded to nearest, ties away from zero (gemmlowp).
   function automatic logic signed [63:0] rdbpot64(input logic signed [63:0] x, input logic [5:0] e);
@@ -158,14 +158,15 @@ module layernorm #(
   );
 
   // ---- Control ------------------------------------------------------------------------------
-  logic load_hs, row_end, issue, all_issued, drained, pop;
-  logic [CreditWidth-1:0] outstanding_q;  // beats issued but not yet accepted at m_axis
+  logic load_hs, row_end, issue, all_issued, drained, credit;
+  // Output pipeline valid flags (stage 1: reads, 2: product, 3: z), declared before their use.
+  logic s1_valid_q, s1_last_q, s2_valid_q, s2_last_q, s3_valid_q, s3_last_q;
 
   assign s_axis_tready = (state_q == Load);
   assign load_hs       = s_axis_tvalid && s_axis_tready;
   assign row_end       = s_axis_tlast || (cnt_q == BeatWidth'(Words - 1));
   assign all_issued    = (issue_q == len_q);
-  assign issue         = (state_q == Out) && !all_issued && (outstanding_q < CreditWidth'(Depth));
+  assign issue         = (state_q == Out) && !all_issued && credit;
   // The stages up to z read d, S1, inv and k, which the next vector's load overwrites.
   assign drained       = all_issued && !s1_valid_q && !s2_valid_q && !s3_valid_q;
 
@@ -248,11 +249,11 @@ module layernorm #(
   // stage 1: registered reads of x and the parameters; stage 2: p = (d*x - S1) * inv;
   // stage 3: z = RDBPOT(p, 45 - k); requant (RqStages): t = rescale(z, g_mult, g_shift), with
   // {beta_q, g_neg, tlast} riding along as user bits; then y = sat8(RDBPOT(+-t + beta_q, 8)).
-  logic s1_valid_q, s1_last_q, s2_valid_q, s2_last_q, s3_valid_q, s3_last_q;
   logic [InBits*Lanes-1:0] s1_x_q;
+  /* verilator lint_off UNUSEDSIGNAL */  // lane 0 carries valid and tlast for all lanes
   logic [Lanes-1:0] rq_valid, rq_last;
+  /* verilator lint_on UNUSEDSIGNAL */
   logic [8*Lanes-1:0] y;
-  logic fifo_ready;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -272,20 +273,20 @@ module layernorm #(
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     // This lane's channels: l, l + Lanes, l + 2*Lanes, ...
-    logic [PrmWidth-1:0] prm_q [Words];
-    logic [PrmWidth-1:0] s1_prm_q, s2_prm_q, s3_prm_q;
+    ln_chan_t prm_q [Words];
+    ln_chan_t s1_prm_q, s2_prm_q, s3_prm_q;
     logic signed [63:0] s2_p_q, s3_z_q;
     logic signed [InBits-1:0] x;
     logic signed [InBits+13:0] c;  // d*x - S1
 
     if (Lanes == 1) begin : g_one
       always_ff @(posedge clk) begin
-        if (prm_we) prm_q[WordWidth'(prm_addr)] <= {prm_beta_q, prm_g_neg, prm_g_shift, prm_g_mult};
+        if (prm_we) prm_q[WordWidth'(prm_addr)] <= prm_wdata;
       end
     end else begin : g_bank
       always_ff @(posedge clk) begin
         if (prm_we && 32'(prm_addr) % Lanes == l)
-          prm_q[WordWidth'(32'(prm_addr) / Lanes)] <= {prm_beta_q, prm_g_neg, prm_g_shift, prm_g_mult};
+          prm_q[WordWidth'(32'(prm_addr) / Lanes)] <= prm_wdata;
       end
     end
 
@@ -314,8 +315,8 @@ module layernorm #(
 
     requant #(.OutBits(8), .Stages(RqStages), .UserWidth(34)) u_gamma (
       .clk, .rst_n, .en(1'b1),
-      .in_valid(s3_valid_q), .in_user({s3_prm_q[69:38], s3_prm_q[37], s3_last_q}),
-      .in_acc(s3_z_q[31:0]), .in_mult(s3_prm_q[31:0]), .in_shift(s3_prm_q[36:32]),
+      .in_valid(s3_valid_q), .in_user({s3_prm_q.beta_q, s3_prm_q.g_neg, s3_last_q}),
+      .in_acc(s3_z_q[31:0]), .in_mult(s3_prm_q.g.mult), .in_shift(s3_prm_q.g.shift),
       .out_valid(rq_valid[l]), .out_user(rq_user),
       .out_rescale(t), .out_sat(rq_sat), .out_sat_hi(rq_hi), .out_sat_lo(rq_lo)
     );
@@ -327,30 +328,17 @@ module layernorm #(
     assign y[8*l +: 8] = (r > 64'sd127) ? 8'sd127 : (r < -64'sd128) ? -8'sd128 : r[7:0];
   end
 
-  assign pop = m_axis_tvalid && m_axis_tready;
-  always_ff @(posedge clk) begin
-    if (!rst_n) outstanding_q <= '0;
-    else if (issue && !pop) outstanding_q <= outstanding_q + 1'b1;
-    else if (pop && !issue) outstanding_q <= outstanding_q - 1'b1;
-  end
-
-  /* verilator lint_off UNUSEDSIGNAL */
-  logic [$clog2(Depth + 1)-1:0] fifo_level;
+  /* verilator lint_off UNUSEDSIGNAL */  // issue is gated by the credit, not by idle
+  logic out_idle;
   /* verilator lint_on UNUSEDSIGNAL */
-  axis_fifo #(.DataWidth(8 * Lanes), .Depth(Depth)) u_out (
-    .clk, .rst_n,
-    .s_axis_tdata(y), .s_axis_tlast(rq_last[0]), .s_axis_tvalid(rq_valid[0]), .s_axis_tready(fifo_ready),
-    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
-    .level(fifo_level)
+  out_stage #(.Lanes(Lanes), .OutBits(8), .Requant(0), .Depth(Depth)) u_out (
+    .clk, .rst_n, .credit, .issue,
+    .in_valid(rq_valid[0]), .in_last(rq_last[0]), .in_data(y), .in_scale({$bits(rq_scale_t){1'b0}}),
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready, .idle(out_idle)
   );
 
-`ifndef SYNTHESIS
-  always_ff @(posedge clk) begin
-    if (rst_n && load_hs && row_end && !s_axis_tlast)
-      $error("layernorm: vector longer than MaxDim = %0d; ended it at MaxDim", MaxDim);
-    if (rst_n && rq_valid[0] && !fifo_ready) $error("layernorm: output FIFO overflow (credit bug)");
-  end
-`endif
+  `SLLM_ERROR_IF(clk, rst_n, load_hs && row_end && !s_axis_tlast,
+                 ("layernorm: vector longer than MaxDim = %0d; ended it at MaxDim", MaxDim))
 
 endmodule
 

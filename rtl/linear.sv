@@ -11,10 +11,10 @@
 //   s_axis_w_*  weights, one HBM pseudo-channel: K*N/Lanes beats of Lanes int8 per vector, in the
 //               OUTPUT-MAJOR order: for n in 0..N-1, for j in 0..K/Lanes-1: lane i = W[j*Lanes+i, n].
 //               The whole matrix streams once per input vector; tlast on its last beat (checked).
-//   s_axis_p_*  per-output-channel parameters, one 72-bit beat per output channel n = 0..N-1:
-//               tdata = {3'b0, shift[4:0], mult[31:0], bias[31:0]} (bias int32; mult in
-//               [0, 2^31-1]; shift 0..31); tlast on channel N-1 (checked). Consumed together with
-//               the last weight beat of column n.
+//   s_axis_p_*  per-output-channel parameters, one sllm_pkg::linear_param_t beat per output
+//               channel n = 0..N-1 ({scale: {shift, mult}, bias}: bias int32, mult in [0, 2^31-1],
+//               shift 0..31); tlast on channel N-1 (checked). Consumed together with the last
+//               weight beat of column n.
 //   m_axis_*    output vector y: N beats of ONE element (OutBits, two's complement), y[n] in beat n;
 //               tlast on y[N-1].
 //
@@ -30,7 +30,7 @@
 // and m_axis is not backpressured; this is the weight-stream bound (Lanes bytes per cycle).
 // Measured (scripts/perf_linear.py): K*N/Lanes + 7 cycles from the first x beat to the last y beat.
 // Latency: last weight beat of column n -> y[n] valid on m_axis: 6 cycles (operand register,
-// dot product, accumulate, 3 requant stages) + 1 (output FIFO). First x beat -> y[0]: K/Lanes + 6.
+// dot product, accumulate, 3 requant stages) + 1 (output FIFO) (rtl/out_stage.sv). First x beat -> y[0]: K/Lanes + 6.
 // idle: nothing in flight (no partial vector, pipeline and output FIFO empty).
 // Reset: synchronous, active low; drops partial vectors, the pipeline and the output FIFO.
 //
@@ -43,8 +43,11 @@
 // buffer and one accumulator, and emits y in order, one element every K/Lanes cycles.
 
 `default_nettype none
+`include "sllm_assert.svh"
 
-module linear #(
+module linear
+  import sllm_pkg::*;
+#(
   parameter int Lanes   = 16,  // int8 MACs per cycle = int8 elements per x / weight beat
   parameter int K       = 64,  // input length (a multiple of Lanes)
   parameter int N       = 16,  // output length
@@ -67,7 +70,7 @@ module linear #(
   input  wire logic                 s_axis_w_tvalid,
   output logic                      s_axis_w_tready,
   // Per-channel {shift, mult, bias}
-  input  wire logic [71:0]          s_axis_p_tdata,
+  input  wire linear_param_t s_axis_p_tdata,
   input  wire logic                 s_axis_p_tlast,
   input  wire logic                 s_axis_p_tvalid,
   output logic                      s_axis_p_tready,
@@ -91,19 +94,16 @@ module linear #(
   end
 
   localparam int RqStages = 3;
-  localparam int CntWidth = $clog2(FifoDepth + 1);
 
   // ---- Step counters and the handshake join --------------------------------------------------
   logic [JWidth-1:0] j_q, j_d;
   logic [NWidth-1:0] n_q, n_d;
   logic first_col, last_beat, last_col;
-  logic credit, fire, x_ok, p_ok;
-  logic [CntWidth-1:0] cnt_q, cnt_d;  // output columns issued but not yet taken from m_axis
+  logic credit, fire, x_ok, p_ok;  // credit: the output stage has room for one more column
 
   assign first_col = (n_q == '0);
   assign last_beat = (j_q == JWidth'(KBeats - 1));
   assign last_col  = (n_q == NWidth'(N - 1));
-  assign credit    = (cnt_q != CntWidth'(FifoDepth));
   assign x_ok      = !first_col || s_axis_tvalid;                // x beat available (or stored)
   assign p_ok      = !last_beat || (s_axis_p_tvalid && credit);   // params + output room at column end
   assign fire      = s_axis_w_tvalid && x_ok && p_ok;
@@ -137,38 +137,31 @@ module linear #(
   // ---- S1: operand registers -------------------------------------------------------------------
   logic               s1_valid_q, s1_first_q, s1_last_q, s1_tlast_q;
   logic [Lanes*8-1:0] s1_x_q, s1_w_q;
-  logic [71:0]        s1_p_q;
+  linear_param_t s1_p_q;
 
   // ---- S2: dot product of the Lanes pairs ------------------------------------------------------
   logic               s2_valid_q, s2_first_q, s2_last_q, s2_tlast_q;
   logic signed [31:0] s2_dot_q, dot_d;
-  logic [71:0]        s2_p_q;
+  linear_param_t s2_p_q;
 
-  always_comb begin
-    dot_d = '0;
-    for (int i = 0; i < Lanes; i++) begin
-      dot_d = dot_d + 32'($signed(s1_x_q[8*i +: 8]) * $signed(s1_w_q[8*i +: 8]));
-    end
-  end
+  dot_i8 #(.Lanes(Lanes)) u_dot (.a(s1_x_q), .b(s1_w_q), .dot(dot_d));
 
   // ---- S3: accumulate; at the column end, the result + bias goes to requant -------------------
   logic signed [31:0] acc_q, acc_d, res_q;
   logic               res_valid_q, res_tlast_q;
-  logic [36:0]        res_p_q;  // {shift, mult}
+  rq_scale_t res_p_q;
   assign acc_d = (s2_first_q ? 32'sd0 : acc_q) + s2_dot_q;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       j_q         <= '0;
       n_q         <= '0;
-      cnt_q       <= '0;
       s1_valid_q  <= 1'b0;
       s2_valid_q  <= 1'b0;
       res_valid_q <= 1'b0;
     end else begin
       j_q         <= j_d;
       n_q         <= n_d;
-      cnt_q       <= cnt_d;
       s1_valid_q  <= fire;
       s2_valid_q  <= s1_valid_q;
       res_valid_q <= s2_valid_q && s2_last_q;
@@ -188,58 +181,28 @@ module linear #(
     s2_tlast_q <= s1_tlast_q;
     // S3
     if (s2_valid_q) acc_q <= acc_d;
-    res_q       <= acc_d + $signed(s2_p_q[31:0]);
-    res_p_q     <= s2_p_q[68:32];
+    res_q       <= acc_d + $signed(s2_p_q.bias);
+    res_p_q     <= s2_p_q.scale;
     res_tlast_q <= s2_tlast_q;
   end
 
-  // ---- Requantize, then the output FIFO ---------------------------------------------------------
-  logic               rq_valid, rq_tlast, fifo_ready, pop;
-  logic [OutBits-1:0] rq_y;
-  logic [$clog2(FifoDepth + 1)-1:0] fifo_level;
-
-  /* verilator lint_off PINCONNECTEMPTY */
-  requant #(.OutBits(OutBits), .Stages(RqStages), .UserWidth(1)) u_requant (
-    .clk, .rst_n, .en(1'b1),
-    .in_valid(res_valid_q), .in_user(res_tlast_q),
-    .in_acc(res_q), .in_mult(res_p_q[31:0]), .in_shift(res_p_q[36:32]),
-    .out_valid(rq_valid), .out_user(rq_tlast),
-    .out_rescale(), .out_sat(rq_y), .out_sat_hi(), .out_sat_lo()
-  );
-  /* verilator lint_on PINCONNECTEMPTY */
-
-  axis_fifo #(.DataWidth(OutBits), .Depth(FifoDepth)) u_out_fifo (
-    .clk, .rst_n,
-    .s_axis_tdata(rq_y), .s_axis_tlast(rq_tlast), .s_axis_tvalid(rq_valid), .s_axis_tready(fifo_ready),
-    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
-    .level(fifo_level)
+  // ---- Requantize, then the output FIFO (room reserved at the column's last step) ---------------
+  logic out_idle;
+  out_stage #(.Lanes(1), .OutBits(OutBits), .Requant(1), .RqStages(RqStages), .Depth(FifoDepth)) u_out (
+    .clk, .rst_n, .credit, .issue(fire && last_beat),
+    .in_valid(res_valid_q), .in_last(res_tlast_q), .in_data(res_q), .in_scale(res_p_q),
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready, .idle(out_idle)
   );
 
-  assign pop = m_axis_tvalid && m_axis_tready;
-  always_comb begin
-    cnt_d = cnt_q;
-    if (fire && last_beat && !pop) cnt_d = cnt_q + 1'b1;
-    else if (pop && !(fire && last_beat)) cnt_d = cnt_q - 1'b1;
-  end
-
-  assign idle = (j_q == '0) && (n_q == '0) && (cnt_q == '0);
+  assign idle = (j_q == '0) && (n_q == '0) && out_idle;
 
   // ---- Simulation checks -------------------------------------------------------------------------
-  logic unused;
-  assign unused = ^{s1_p_q[71:69], s2_p_q[71:69], fifo_level};
-
-  always_ff @(posedge clk) begin
-    if (rst_n) begin
-      // Credit counting guarantees the FIFO has room for every requant result.
-      if (rq_valid && !fifo_ready) $error("linear: output FIFO overflow (credit counting broken)");
-      if (s_axis_tvalid && s_axis_tready && (s_axis_tlast != last_beat))
-        $error("linear: s_axis_tlast=%0d on x beat %0d of %0d", s_axis_tlast, j_q, KBeats);
-      if (fire && (s_axis_w_tlast != (last_beat && last_col)))
-        $error("linear: s_axis_w_tlast=%0d on weight beat (n=%0d, j=%0d)", s_axis_w_tlast, n_q, j_q);
-      if (s_axis_p_tvalid && s_axis_p_tready && (s_axis_p_tlast != last_col))
-        $error("linear: s_axis_p_tlast=%0d on parameter beat %0d of %0d", s_axis_p_tlast, n_q, N);
-    end
-  end
+  `SLLM_ERROR_IF(clk, rst_n, s_axis_tvalid && s_axis_tready && (s_axis_tlast != last_beat),
+                 ("linear: s_axis_tlast=%0d on x beat %0d of %0d", s_axis_tlast, j_q, KBeats))
+  `SLLM_ERROR_IF(clk, rst_n, fire && (s_axis_w_tlast != (last_beat && last_col)),
+                 ("linear: s_axis_w_tlast=%0d on weight beat (n=%0d, j=%0d)", s_axis_w_tlast, n_q, j_q))
+  `SLLM_ERROR_IF(clk, rst_n, s_axis_p_tvalid && s_axis_p_tready && (s_axis_p_tlast != last_col),
+                 ("linear: s_axis_p_tlast=%0d on parameter beat %0d of %0d", s_axis_p_tlast, n_q, N))
 
 endmodule
 

@@ -11,19 +11,23 @@
 // valid, so either input may arrive arbitrarily earlier than the other and nothing is lost or
 // misaligned. The vectors must have the same length: tlast comes from a, and a b beat whose
 // tlast differs is an $error in simulation.
-// Scales (a_mult, a_shift, b_mult, b_shift, out_mult, out_shift) are configuration inputs: hold
-// them stable while vectors are in flight (one unit can serve every layer by changing them
+// Scales: the configuration input `cfg` (sllm_pkg::add_cfg_t: {out, b, a}, each {shift, mult}):
+// hold it stable while vectors are in flight (one unit can serve every layer by changing it
 // between vectors).
 // Latency: 2*RqStages + 1 cycles (beats joined -> output beat valid). Throughput: 1 beat/cycle
-// under no backpressure; a credit counter (Depth = latency + 1 beats of output FIFO) stops the
-// join while the FIFO could overflow, so backpressure never drops a beat.
+// under no backpressure; the output stage's credit counter (rtl/out_stage.sv, Depth = latency
+// + 1 beats of output FIFO) stops the join while the FIFO could overflow, so backpressure never
+// drops a beat.
 // Ready/valid: AXI4-Stream. s_axis_a_tready depends on s_axis_b_tvalid and vice versa (the join),
 // never on m_axis_tready (no combinational path through the unit).
 // Reset: synchronous, active low; drops everything in flight.
 
 `default_nettype none
+`include "sllm_assert.svh"
 
-module residual_add #(
+module residual_add
+  import sllm_pkg::*;
+#(
   parameter int Lanes    = 1,   // elements per beat on every stream
   parameter int ABits    = 16,  // width of input a (the residual stream), 2..30
   parameter int BBits    = 8,   // width of input b (the branch), 2..30
@@ -33,12 +37,7 @@ module residual_add #(
   input  wire logic                      clk,
   input  wire logic                      rst_n,
   // Configuration (ops.residual_add scales), static while vectors are in flight
-  input  wire logic [31:0]               a_mult,
-  input  wire logic [4:0]                a_shift,
-  input  wire logic [31:0]               b_mult,
-  input  wire logic [4:0]                b_shift,
-  input  wire logic [31:0]               out_mult,
-  input  wire logic [4:0]                out_shift,
+  input  wire add_cfg_t                  cfg,
   // Input a: Lanes x int ABits
   input  wire logic [ABits*Lanes-1:0]    s_axis_a_tdata,
   input  wire logic                      s_axis_a_tlast,
@@ -66,86 +65,60 @@ module residual_add #(
 
   localparam int Latency = 2 * RqStages + 1;
   localparam int Depth = Latency + 1;  // output FIFO: full rate needs everything in flight + 1
-  localparam int CreditWidth = $clog2(Depth + 1);
 
   // ---- Join with credit --------------------------------------------------------------------
-  logic [CreditWidth-1:0] outstanding_q;  // joined beats not yet accepted at m_axis
-  logic credit, fire, pop, fifo_ready;
-
-  assign credit          = (outstanding_q < CreditWidth'(Depth));
+  logic credit, fire;
   assign fire            = s_axis_a_tvalid && s_axis_b_tvalid && credit;
   assign s_axis_a_tready = s_axis_b_tvalid && credit;
   assign s_axis_b_tready = s_axis_a_tvalid && credit;
-  assign pop             = m_axis_tvalid && m_axis_tready;
 
-  always_ff @(posedge clk) begin
-    if (!rst_n) outstanding_q <= '0;
-    else if (fire && !pop) outstanding_q <= outstanding_q + 1'b1;
-    else if (pop && !fire) outstanding_q <= outstanding_q - 1'b1;
-  end
-
-  // ---- Datapath: Lanes x (two input rescales, one output requantize) -------------------------
-  logic [Lanes-1:0] a_valid, a_last;
+  // ---- Datapath: Lanes x two input rescales, then the output stage requantizes the sums -------
   /* verilator lint_off UNUSEDSIGNAL */  // lane 0 carries valid and tlast for all lanes
-  logic [Lanes-1:0] b_valid, y_valid, y_last;
-  logic [$clog2(Depth + 1)-1:0] fifo_level;
+  logic [Lanes-1:0] a_valid, a_last;
+  logic out_idle;  // the join needs only the credit
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [OutBits*Lanes-1:0] y;
+  logic [32*Lanes-1:0] sums;
 
   for (genvar l = 0; l < Lanes; l++) begin : g_lane
     logic signed [ABits-1:0] a;
     logic signed [BBits-1:0] b;
-    logic signed [31:0] a_acc, b_acc, ta, tb, sum;
+    logic signed [31:0] a_acc, b_acc, ta, tb;
     assign a     = s_axis_a_tdata[ABits*l +: ABits];
     assign b     = s_axis_b_tdata[BBits*l +: BBits];
     assign a_acc = 32'(a) <<< (30 - ABits);
     assign b_acc = 32'(b) <<< (30 - BBits);
-    assign sum   = ta + tb;
+    assign sums[32*l +: 32] = ta + tb;
 
-    /* verilator lint_off UNUSEDSIGNAL */  // the unsaturated/flag outputs that are not needed
+    /* verilator lint_off UNUSEDSIGNAL */  // the saturated/flag outputs, and b's copy of valid
     logic [7:0] a_sat, b_sat;
-    logic a_hi, a_lo, b_hi, b_lo, b_user, y_hi, y_lo;
-    logic signed [31:0] y_rescale;
+    logic a_hi, a_lo, b_hi, b_lo, b_valid, b_user;
     /* verilator lint_on UNUSEDSIGNAL */
 
     requant #(.OutBits(8), .Stages(RqStages), .UserWidth(1)) u_ra (
       .clk, .rst_n, .en(1'b1),
       .in_valid(fire), .in_user(s_axis_a_tlast),
-      .in_acc(a_acc), .in_mult(a_mult), .in_shift(a_shift),
+      .in_acc(a_acc), .in_mult(cfg.a.mult), .in_shift(cfg.a.shift),
       .out_valid(a_valid[l]), .out_user(a_last[l]),
       .out_rescale(ta), .out_sat(a_sat), .out_sat_hi(a_hi), .out_sat_lo(a_lo)
     );
     requant #(.OutBits(8), .Stages(RqStages), .UserWidth(1)) u_rb (
       .clk, .rst_n, .en(1'b1),
       .in_valid(fire), .in_user(1'b0),
-      .in_acc(b_acc), .in_mult(b_mult), .in_shift(b_shift),
-      .out_valid(b_valid[l]), .out_user(b_user),
+      .in_acc(b_acc), .in_mult(cfg.b.mult), .in_shift(cfg.b.shift),
+      .out_valid(b_valid), .out_user(b_user),
       .out_rescale(tb), .out_sat(b_sat), .out_sat_hi(b_hi), .out_sat_lo(b_lo)
     );
-    requant #(.OutBits(OutBits), .Stages(RqStages), .UserWidth(1)) u_out (
-      .clk, .rst_n, .en(1'b1),
-      .in_valid(a_valid[l]), .in_user(a_last[l]),
-      .in_acc(sum), .in_mult(out_mult), .in_shift(out_shift),
-      .out_valid(y_valid[l]), .out_user(y_last[l]),
-      .out_rescale(y_rescale), .out_sat(y[OutBits*l +: OutBits]), .out_sat_hi(y_hi), .out_sat_lo(y_lo)
-    );
   end
 
-  axis_fifo #(.DataWidth(OutBits * Lanes), .Depth(Depth)) u_out_fifo (
-    .clk, .rst_n,
-    .s_axis_tdata(y), .s_axis_tlast(y_last[0]), .s_axis_tvalid(y_valid[0]), .s_axis_tready(fifo_ready),
-    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
-    .level(fifo_level)
+  out_stage #(.Lanes(Lanes), .OutBits(OutBits), .Requant(1), .RqStages(RqStages), .Depth(Depth)) u_out (
+    .clk, .rst_n, .credit, .issue(fire),
+    .in_valid(a_valid[0]), .in_last(a_last[0]), .in_data(sums), .in_scale(cfg.out),
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready, .idle(out_idle)
   );
 
-`ifndef SYNTHESIS
-  always_ff @(posedge clk) begin
-    if (rst_n && fire && (s_axis_a_tlast != s_axis_b_tlast))
-      $error("residual_add: tlast of a (%0d) and b (%0d) differ: vectors of different lengths",
-             s_axis_a_tlast, s_axis_b_tlast);
-    if (rst_n && y_valid[0] && !fifo_ready) $error("residual_add: output FIFO overflow (credit bug)");
-  end
-`endif
+  `SLLM_ERROR_IF(clk, rst_n, fire && (s_axis_a_tlast != s_axis_b_tlast),
+                 ("residual_add: tlast of a (%0d) and b (%0d) differ: vectors of different lengths",
+                  s_axis_a_tlast, s_axis_b_tlast))
 
 endmodule
 

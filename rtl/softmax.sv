@@ -15,15 +15,19 @@
 // Latency (tlast accepted -> first probability accepted, no backpressure): L + 56 cycles for a
 // row of L scores. Throughput: the output streams at 1 beat/cycle; one row of L scores occupies
 // the unit for 3L + 55 cycles (L load, L + 3 sum, 49 divide, L + 3 out), so back-to-back rows
-// are accepted every 3L + 55 cycles. Pass 3 issues reads only when the 4-entry output FIFO has room for
-// everything in flight, so backpressure stalls it without losing a beat.
+// are accepted every 3L + 55 cycles. Pass 3 issues reads only when the 4-entry output FIFO has
+// room for everything in flight (rtl/out_stage.sv's credit counter), so backpressure stalls it
+// without losing a beat.
 // A row longer than MaxLen is an error: the unit ends it at MaxLen (an $error in simulation).
 // Ready/valid: AXI4-Stream; no combinational path from m_axis_tready to s_axis_tready.
 // Reset: synchronous, active low; drops the row in progress.
 
 `default_nettype none
+`include "sllm_assert.svh"
 
-module softmax #(
+module softmax
+  import sllm_pkg::*;
+#(
   parameter int MaxLen = 1024,  // longest row in scores (1..65535)
   localparam int AddrWidth  = (MaxLen > 1) ? $clog2(MaxLen) : 1,
   localparam int CountWidth = $clog2(MaxLen + 1),
@@ -151,10 +155,9 @@ module softmax #(
   logic [31:0] s1_data_q;
   logic [15:0] s2_e_q;
 
-  // Output FIFO
+  // Output stage
   logic [15:0] p;
-  logic        fifo_ready;
-  logic [$clog2(FifoDepth + 1)-1:0] fifo_level;
+  logic        credit;
 
   // Divider
   logic        div_start, div_done;
@@ -176,8 +179,8 @@ module softmax #(
     issue = 1'b0;
     if (!all_issued) begin
       if (state_q == Sum) issue = 1'b1;
-      // Pass 3: everything in flight must fit into the FIFO.
-      if (state_q == Out) issue = (32'(fifo_level) + 32'(s1_valid_q) + 32'(s2_valid_q) < FifoDepth);
+      // Pass 3: everything in flight must fit into the output FIFO.
+      if (state_q == Out) issue = credit;
     end
   end
 
@@ -248,14 +251,8 @@ module softmax #(
     s2_last_q <= s1_last_q;
   end
 
-`ifndef SYNTHESIS
-  always_ff @(posedge clk) begin
-    if (rst_n && load_hs && row_end && !s_axis_tlast)
-      $error("softmax: row longer than MaxLen = %0d; ended it at MaxLen", MaxLen);
-    if (rst_n && state_q == Out && s2_valid_q && !fifo_ready)
-      $error("softmax: output FIFO overflow (credit bug)");
-  end
-`endif
+  `SLLM_ERROR_IF(clk, rst_n, load_hs && row_end && !s_axis_tlast,
+                 ("softmax: row longer than MaxLen = %0d; ended it at MaxLen", MaxLen))
 
   divider #(.DividendWidth(48), .DivisorWidth(SumWidth)) u_div (
     .clk, .rst_n,
@@ -270,12 +267,13 @@ module softmax #(
   assign p_full = 18'(prod >> 31);
   assign p      = (p_full > 18'd65535) ? 16'hFFFF : p_full[15:0];
 
-  axis_fifo #(.DataWidth(16), .Depth(FifoDepth)) u_out (
-    .clk, .rst_n,
-    .s_axis_tdata(p), .s_axis_tlast(s2_last_q), .s_axis_tvalid(state_q == Out && s2_valid_q),
-    .s_axis_tready(fifo_ready),
-    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
-    .level(fifo_level)
+  /* verilator lint_off UNUSEDSIGNAL */  // pass 3 is gated by the credit, not by idle
+  logic out_idle;
+  /* verilator lint_on UNUSEDSIGNAL */
+  out_stage #(.Lanes(1), .OutBits(16), .Requant(0), .Depth(FifoDepth)) u_out (
+    .clk, .rst_n, .credit, .issue(issue && state_q == Out),
+    .in_valid(state_q == Out && s2_valid_q), .in_last(s2_last_q), .in_data(p), .in_scale({$bits(rq_scale_t){1'b0}}),
+    .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready, .idle(out_idle)
   );
 
 endmodule

@@ -13,18 +13,19 @@ import numpy as np
 from cocotb.triggers import RisingEdge
 
 from tbkit import memh
+from tbkit.words import word
 from tbkit.runner import sources
 
 SOURCES = sources("tb_decoder_layer")
 TOP = "tb_decoder_layer"
 
 UNITS = ("qkv", "o", "fc1", "fc2")
-# The per-layer scalars in tb_decoder_layer.sv's mem11 word, least significant field first.
-SCALAR_FIELDS = (
-    ("ln1.eps_v", 62), ("ln2.eps_v", 62),
-    ("attn.score_mult", 32), ("attn.score_shift", 5), ("attn.out_mult", 32), ("attn.out_shift", 5),
-    *((f"add{i}.{f}_{k}", bits) for i in (1, 2) for f in ("a", "b", "out") for k, bits in (("mult", 32), ("shift", 5))),
-)
+# The quantizer's name of every field of sllm_pkg::layer_cfg_t (tb_decoder_layer.sv's mem11 word).
+LAYER_CFG_NAMES = {
+    "ln1_eps_v": "ln1.eps_v", "ln2_eps_v": "ln2.eps_v",
+    **{f"attn.{s}.{k}": f"attn.{s}_{k}" for s in ("score", "out") for k in ("mult", "shift")},
+    **{f"add{i}.{s}.{k}": f"add{i}.{s}_{k}" for i in (1, 2) for s in ("a", "b", "out") for k in ("mult", "shift")},
+}
 
 
 def rtl_parameters(cfg: dict, lanes: int = 16, attn_macs: int | None = None, num_layers: int | None = None) -> dict:
@@ -61,23 +62,17 @@ def write_memfiles(layers: list[dict], rtl: dict, directory: Path) -> None:
             lines += memh.layernorm_param_lines(p[f"{ln}.g_mult"], p[f"{ln}.g_shift"], p[f"{ln}.g_neg"], p[f"{ln}.beta_q"])
         memh.write_memh(directory / f"mem{mem}.memh", lines)
     memh.write_memh(directory / "mem10.memh", [l for p in layers for l in memh.byte_lines(p["gelu.table"])])
-    memh.write_memh(directory / "mem11.memh", [f"{scalar_word(p):0105x}" for p in layers])
+    memh.write_memh(directory / "mem11.memh", [layer_cfg_line(p) for p in layers])
 
 
-def scalar_word(p: dict) -> int:
-    word, offset = 0, 0
-    for name, bits in SCALAR_FIELDS:
-        value = int(np.asarray(p[name]))
-        if not 0 <= value < (1 << bits):
-            raise ValueError(f"{name}={value} does not fit the harness's {bits}-bit field")
-        word |= value << offset
-        offset += bits
-    return word
+def layer_cfg_line(p: dict) -> str:
+    """A layer's scalars as one sllm_pkg::layer_cfg_t line."""
+    return word("layer_cfg_t").hex({field: np.asarray(p[name]) for field, name in LAYER_CFG_NAMES.items()})
 
 
 def pos_beat(pos: int, layer: int) -> int:
-    """The s_axis_pos beat: position in bits [15:0], layer in [31:16]."""
-    return (pos & 0xFFFF) | ((layer & 0xFFFF) << 16)
+    """The s_axis_pos beat (sllm_pkg::token_t)."""
+    return word("token_t").pack({"pos": pos, "layer": layer})
 
 
 class LayerHarness:

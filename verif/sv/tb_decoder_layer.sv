@@ -8,12 +8,9 @@
 // layer (verif/harness/decoder_layer.py writes them):
 //   mem0..mem7  weight_stream.sv: weights and per-channel parameters of QKV, O, FC1, FC2 (w, p
 //               alternately), one HBM pseudo-channel each, replayed for every token;
-//   mem8, mem9  LN1 / LN2 per-channel parameters, D lines of 70 bits per layer;
+//   mem8, mem9  LN1 / LN2 per-channel parameters, D sllm_pkg::ln_chan_t lines per layer;
 //   mem10       the GELU table, 256 lines of 8 bits per layer;
-//   mem11       the layer's scalars, one 420-bit line per layer (fields in ScalarFields order,
-//               least significant first: ln1_eps_v, ln2_eps_v, score_mult, score_shift, out_mult,
-//               out_shift, then a_mult, a_shift, b_mult, b_shift, out_mult, out_shift of add1 and
-//               of add2; eps 62 bits, mult 32, shift 5).
+//   mem11       the layer's scalars, one sllm_pkg::layer_cfg_t line per layer.
 // Switching layer (between tokens, the layer idle): set `layer`, pulse `restart` (the weight
 // streams restart at that layer's first word) and `cfg_load` (the loader writes the layer's
 // LayerNorm parameters and GELU table into the units, one entry per cycle, and latches its
@@ -24,7 +21,9 @@
 
 `default_nettype none
 
-module tb_decoder_layer #(
+module tb_decoder_layer
+  import sllm_pkg::*;
+#(
   parameter int D            = 128,
   parameter int Heads        = 4,
   parameter int DFfn         = 512,
@@ -53,7 +52,7 @@ module tb_decoder_layer #(
   input  wire logic                  s_axis_tlast,
   input  wire logic                  s_axis_tvalid,
   output logic                       s_axis_tready,
-  input  wire logic [31:0]           s_axis_pos_tdata,
+  input  wire token_t                s_axis_pos_tdata,
   input  wire logic                  s_axis_pos_tlast,
   input  wire logic                  s_axis_pos_tvalid,
   output logic                       s_axis_pos_tready,
@@ -69,43 +68,43 @@ module tb_decoder_layer #(
 );
 
   // ---- Weight streams: one per Linear weight port and one per parameter port -----------------
-  logic [LanesQkv*8-1:0] w_qkv_d;
-  logic [LanesO*8-1:0]   w_o_d;
-  logic [LanesFc1*8-1:0] w_fc1_d;
-  logic [LanesFc2*8-1:0] w_fc2_d;
-  logic [71:0]           p_qkv_d, p_o_d, p_fc1_d, p_fc2_d;
-  logic [7:0]            w_l, w_v, w_r;  // {p_fc2, w_fc2, p_fc1, w_fc1, p_o, w_o, p_qkv, w_qkv}
+  logic [LanesQkv*8-1:0] w_qkv_tdata;
+  logic [LanesO*8-1:0]   w_o_tdata;
+  logic [LanesFc1*8-1:0] w_fc1_tdata;
+  logic [LanesFc2*8-1:0] w_fc2_tdata;
+  linear_param_t         p_qkv_tdata, p_o_tdata, p_fc1_tdata, p_fc2_tdata;
+  logic [7:0]            w_tlast, w_tvalid, w_tready;  // {p_fc2, w_fc2, p_fc1, w_fc1, p_o, w_o, p_qkv, w_qkv}
 
   weight_stream #(.Width(LanesQkv * 8), .Words(D / LanesQkv * 3 * D), .NumLayers(NumLayers), .Id(0)) u_w_qkv (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_qkv_d), .m_axis_tlast(w_l[0]), .m_axis_tvalid(w_v[0]), .m_axis_tready(w_r[0]));
-  weight_stream #(.Width(72), .Words(3 * D), .NumLayers(NumLayers), .Id(1)) u_p_qkv (
+    .m_axis_tdata(w_qkv_tdata), .m_axis_tlast(w_tlast[0]), .m_axis_tvalid(w_tvalid[0]), .m_axis_tready(w_tready[0]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(3 * D), .NumLayers(NumLayers), .Id(1)) u_p_qkv (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_qkv_d), .m_axis_tlast(w_l[1]), .m_axis_tvalid(w_v[1]), .m_axis_tready(w_r[1]));
+    .m_axis_tdata(p_qkv_tdata), .m_axis_tlast(w_tlast[1]), .m_axis_tvalid(w_tvalid[1]), .m_axis_tready(w_tready[1]));
   weight_stream #(.Width(LanesO * 8), .Words(D / LanesO * D), .NumLayers(NumLayers), .Id(2)) u_w_o (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_o_d), .m_axis_tlast(w_l[2]), .m_axis_tvalid(w_v[2]), .m_axis_tready(w_r[2]));
-  weight_stream #(.Width(72), .Words(D), .NumLayers(NumLayers), .Id(3)) u_p_o (
+    .m_axis_tdata(w_o_tdata), .m_axis_tlast(w_tlast[2]), .m_axis_tvalid(w_tvalid[2]), .m_axis_tready(w_tready[2]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(3)) u_p_o (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_o_d), .m_axis_tlast(w_l[3]), .m_axis_tvalid(w_v[3]), .m_axis_tready(w_r[3]));
+    .m_axis_tdata(p_o_tdata), .m_axis_tlast(w_tlast[3]), .m_axis_tvalid(w_tvalid[3]), .m_axis_tready(w_tready[3]));
   weight_stream #(.Width(LanesFc1 * 8), .Words(D / LanesFc1 * DFfn), .NumLayers(NumLayers), .Id(4)) u_w_fc1 (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_fc1_d), .m_axis_tlast(w_l[4]), .m_axis_tvalid(w_v[4]), .m_axis_tready(w_r[4]));
-  weight_stream #(.Width(72), .Words(DFfn), .NumLayers(NumLayers), .Id(5)) u_p_fc1 (
+    .m_axis_tdata(w_fc1_tdata), .m_axis_tlast(w_tlast[4]), .m_axis_tvalid(w_tvalid[4]), .m_axis_tready(w_tready[4]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(DFfn), .NumLayers(NumLayers), .Id(5)) u_p_fc1 (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_fc1_d), .m_axis_tlast(w_l[5]), .m_axis_tvalid(w_v[5]), .m_axis_tready(w_r[5]));
+    .m_axis_tdata(p_fc1_tdata), .m_axis_tlast(w_tlast[5]), .m_axis_tvalid(w_tvalid[5]), .m_axis_tready(w_tready[5]));
   weight_stream #(.Width(LanesFc2 * 8), .Words(DFfn / LanesFc2 * D), .NumLayers(NumLayers), .Id(6)) u_w_fc2 (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_fc2_d), .m_axis_tlast(w_l[6]), .m_axis_tvalid(w_v[6]), .m_axis_tready(w_r[6]));
-  weight_stream #(.Width(72), .Words(D), .NumLayers(NumLayers), .Id(7)) u_p_fc2 (
+    .m_axis_tdata(w_fc2_tdata), .m_axis_tlast(w_tlast[6]), .m_axis_tvalid(w_tvalid[6]), .m_axis_tready(w_tready[6]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(7)) u_p_fc2 (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_fc2_d), .m_axis_tlast(w_l[7]), .m_axis_tvalid(w_v[7]), .m_axis_tready(w_r[7]));
+    .m_axis_tdata(p_fc2_tdata), .m_axis_tlast(w_tlast[7]), .m_axis_tvalid(w_tvalid[7]), .m_axis_tready(w_tready[7]));
 
   // ---- Per-layer configuration memories and their loader --------------------------------------
-  logic [69:0]  ln1_mem [NumLayers * D];
-  logic [69:0]  ln2_mem [NumLayers * D];
-  logic [7:0]   gelu_mem [NumLayers * 256];
-  logic [419:0] scalar_mem [NumLayers];
+  ln_chan_t   ln1_mem [NumLayers * D];
+  ln_chan_t   ln2_mem [NumLayers * D];
+  logic [7:0] gelu_mem [NumLayers * 256];
+  layer_cfg_t cfg_mem [NumLayers];
 
   // File names are resolved at the load itself: an initial block may not have run yet at time 0.
   function automatic string mem_file(input int id);
@@ -119,12 +118,12 @@ module tb_decoder_layer #(
     $readmemh(mem_file(8), ln1_mem);
     $readmemh(mem_file(9), ln2_mem);
     $readmemh(mem_file(10), gelu_mem);
-    $readmemh(mem_file(11), scalar_mem);
+    $readmemh(mem_file(11), cfg_mem);
   end
 
   localparam int StepWidth = $clog2(LoadSteps + 1);
   logic [StepWidth-1:0] step_q;
-  logic [419:0] scalars_q;
+  layer_cfg_t cfg_q;
   logic ln_we, gelu_we;
   localparam int LnAddrWidth   = $clog2(NumLayers * D);
   localparam int GeluAddrWidth = $clog2(NumLayers * 256);
@@ -142,7 +141,7 @@ module tb_decoder_layer #(
       step_q <= StepWidth'(LoadSteps);
     end else if (cfg_load) begin
       step_q    <= '0;
-      scalars_q <= scalar_mem[layer];
+      cfg_q     <= cfg_mem[layer];
     end else if (cfg_busy) begin
       step_q <= step_q + 1'b1;
     end
@@ -158,26 +157,18 @@ module tb_decoder_layer #(
     .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
     .s_axis_pos_tdata, .s_axis_pos_tlast, .s_axis_pos_tvalid, .s_axis_pos_tready,
     .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
-    .s_axis_w_qkv_tdata(w_qkv_d), .s_axis_w_qkv_tlast(w_l[0]), .s_axis_w_qkv_tvalid(w_v[0]), .s_axis_w_qkv_tready(w_r[0]),
-    .s_axis_p_qkv_tdata(p_qkv_d), .s_axis_p_qkv_tlast(w_l[1]), .s_axis_p_qkv_tvalid(w_v[1]), .s_axis_p_qkv_tready(w_r[1]),
-    .s_axis_w_o_tdata(w_o_d), .s_axis_w_o_tlast(w_l[2]), .s_axis_w_o_tvalid(w_v[2]), .s_axis_w_o_tready(w_r[2]),
-    .s_axis_p_o_tdata(p_o_d), .s_axis_p_o_tlast(w_l[3]), .s_axis_p_o_tvalid(w_v[3]), .s_axis_p_o_tready(w_r[3]),
-    .s_axis_w_fc1_tdata(w_fc1_d), .s_axis_w_fc1_tlast(w_l[4]), .s_axis_w_fc1_tvalid(w_v[4]), .s_axis_w_fc1_tready(w_r[4]),
-    .s_axis_p_fc1_tdata(p_fc1_d), .s_axis_p_fc1_tlast(w_l[5]), .s_axis_p_fc1_tvalid(w_v[5]), .s_axis_p_fc1_tready(w_r[5]),
-    .s_axis_w_fc2_tdata(w_fc2_d), .s_axis_w_fc2_tlast(w_l[6]), .s_axis_w_fc2_tvalid(w_v[6]), .s_axis_w_fc2_tready(w_r[6]),
-    .s_axis_p_fc2_tdata(p_fc2_d), .s_axis_p_fc2_tlast(w_l[7]), .s_axis_p_fc2_tvalid(w_v[7]), .s_axis_p_fc2_tready(w_r[7]),
-    .ln1_eps_v(scalars_q[61:0]), .ln2_eps_v(scalars_q[123:62]),
+    .s_axis_w_qkv_tdata(w_qkv_tdata), .s_axis_w_qkv_tlast(w_tlast[0]), .s_axis_w_qkv_tvalid(w_tvalid[0]), .s_axis_w_qkv_tready(w_tready[0]),
+    .s_axis_p_qkv_tdata(p_qkv_tdata), .s_axis_p_qkv_tlast(w_tlast[1]), .s_axis_p_qkv_tvalid(w_tvalid[1]), .s_axis_p_qkv_tready(w_tready[1]),
+    .s_axis_w_o_tdata(w_o_tdata), .s_axis_w_o_tlast(w_tlast[2]), .s_axis_w_o_tvalid(w_tvalid[2]), .s_axis_w_o_tready(w_tready[2]),
+    .s_axis_p_o_tdata(p_o_tdata), .s_axis_p_o_tlast(w_tlast[3]), .s_axis_p_o_tvalid(w_tvalid[3]), .s_axis_p_o_tready(w_tready[3]),
+    .s_axis_w_fc1_tdata(w_fc1_tdata), .s_axis_w_fc1_tlast(w_tlast[4]), .s_axis_w_fc1_tvalid(w_tvalid[4]), .s_axis_w_fc1_tready(w_tready[4]),
+    .s_axis_p_fc1_tdata(p_fc1_tdata), .s_axis_p_fc1_tlast(w_tlast[5]), .s_axis_p_fc1_tvalid(w_tvalid[5]), .s_axis_p_fc1_tready(w_tready[5]),
+    .s_axis_w_fc2_tdata(w_fc2_tdata), .s_axis_w_fc2_tlast(w_tlast[6]), .s_axis_w_fc2_tvalid(w_tvalid[6]), .s_axis_w_fc2_tready(w_tready[6]),
+    .s_axis_p_fc2_tdata(p_fc2_tdata), .s_axis_p_fc2_tlast(w_tlast[7]), .s_axis_p_fc2_tvalid(w_tvalid[7]), .s_axis_p_fc2_tready(w_tready[7]),
+    .cfg(cfg_q),
     .ln1_prm_we(ln_we), .ln2_prm_we(ln_we), .ln_prm_addr(ChanWidth'(step_q)),
     .ln1_prm_wdata(ln1_mem[ln_index]), .ln2_prm_wdata(ln2_mem[ln_index]),
     .gelu_tbl_we(gelu_we), .gelu_tbl_addr(step_q[7:0]), .gelu_tbl_wdata(gelu_mem[gelu_index]),
-    .score_mult(scalars_q[155:124]), .score_shift(scalars_q[160:156]),
-    .out_mult(scalars_q[192:161]), .out_shift(scalars_q[197:193]),
-    .add1_a_mult(scalars_q[229:198]), .add1_a_shift(scalars_q[234:230]),
-    .add1_b_mult(scalars_q[266:235]), .add1_b_shift(scalars_q[271:267]),
-    .add1_out_mult(scalars_q[303:272]), .add1_out_shift(scalars_q[308:304]),
-    .add2_a_mult(scalars_q[340:309]), .add2_a_shift(scalars_q[345:341]),
-    .add2_b_mult(scalars_q[377:346]), .add2_b_shift(scalars_q[382:378]),
-    .add2_out_mult(scalars_q[414:383]), .add2_out_shift(scalars_q[419:415]),
     .pos_error, .layer_error
   );
 

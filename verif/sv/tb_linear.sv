@@ -6,8 +6,7 @@
 // Memories (weight_stream.sv), loaded with $readmemh at every rising edge of `load`:
 //   weights:    K*N/Lanes words of Lanes*8 bits in linear.sv's output-major order, from mem0.memh
 //               in the simulation's directory (tbkit.memh.linear_weight_lines);
-//   parameters: N words of 72 bits {3'b0, shift[4:0], mult[31:0], bias[31:0]}, from mem1.memh
-//               (tbkit.memh.linear_param_lines).
+//   parameters: N sllm_pkg::linear_param_t words, from mem1.memh (tbkit.memh.linear_param_lines).
 // Both replay from word 0 for every input vector and restart from word 0 after a reset.
 // Starvation: each cycle each memory withholds its next beat with probability w_stall/256.
 // Counters for coverage and performance (cleared by reset): cycle, the cycle of the first accepted
@@ -16,7 +15,9 @@
 
 `default_nettype none
 
-module tb_linear #(
+module tb_linear
+  import sllm_pkg::*;
+#(
   parameter int Lanes   = 16,
   parameter int K       = 64,
   parameter int N       = 16,
@@ -46,7 +47,7 @@ module tb_linear #(
   // ---- Weight and parameter memories (one HBM pseudo-channel each) -------------------------------
   logic [Lanes*8-1:0] w_tdata;
   logic               w_tvalid, w_tlast, w_tready;
-  logic [71:0]        p_tdata;
+  linear_param_t      p_tdata;
   logic               p_tvalid, p_tlast, p_tready;
 
   weight_stream #(.Width(Lanes * 8), .Words(WWords), .Id(0)) u_weights (
@@ -54,7 +55,7 @@ module tb_linear #(
     .m_axis_tdata(w_tdata), .m_axis_tlast(w_tlast), .m_axis_tvalid(w_tvalid), .m_axis_tready(w_tready)
   );
 
-  weight_stream #(.Width(72), .Words(N), .Id(1)) u_params (
+  weight_stream #(.Width($bits(linear_param_t)), .Words(N), .Id(1)) u_params (
     .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall),
     .m_axis_tdata(p_tdata), .m_axis_tlast(p_tlast), .m_axis_tvalid(p_tvalid), .m_axis_tready(p_tready)
   );

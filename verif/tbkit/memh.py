@@ -2,9 +2,10 @@
 
 The formats match the RTL ports they feed:
 - linear weights (linear.sv, output-major): word n*K/Lanes + j holds W[j*Lanes + i, n] in lane i;
-- linear parameters (linear.sv s_axis_p): {3'b0, shift[4:0], mult[31:0], bias[31:0]} per channel;
-- LayerNorm parameters (layernorm.sv prm_*): {g_neg, g_shift[4:0], g_mult[31:0], beta_q[31:0]};
+- linear parameters (linear.sv s_axis_p): one sllm_pkg::linear_param_t per channel;
+- LayerNorm parameters (layernorm.sv prm_*): one sllm_pkg::ln_chan_t per channel;
 - byte tables (gelu.sv tbl_*): one 8-bit entry per line.
+The struct layouts come from rtl/sllm_pkg.sv through tbkit.words.
 Several layers go in one file, layer after layer (weight_stream.sv selects one).
 """
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-M32 = (1 << 32) - 1
+from tbkit.words import word
 
 
 def lanes_to_lines(elements: np.ndarray, lanes: int, bits: int = 8) -> list[str]:
@@ -35,18 +36,20 @@ def linear_weight_lines(weight: np.ndarray, lanes: int) -> list[str]:
     return lanes_to_lines(np.asarray(weight).T.reshape(n * k // lanes, lanes), lanes)
 
 
+def struct_lines(struct: str, columns: dict) -> list[str]:
+    """One line per row of `columns` ({field: array}, all the same length) as sllm_pkg `struct`s."""
+    w = word(struct)
+    names = list(columns)
+    rows = zip(*(np.ravel(columns[n]) for n in names))
+    return [w.hex(dict(zip(names, row))) for row in rows]
+
+
 def linear_param_lines(bias, mult, shift) -> list[str]:
-    return [
-        f"{(int(s) << 64) | ((int(m) & M32) << 32) | (int(b) & M32):018x}"
-        for b, m, s in zip(np.ravel(bias), np.ravel(mult), np.ravel(shift))
-    ]
+    return struct_lines("linear_param_t", {"bias": bias, "scale.mult": mult, "scale.shift": shift})
 
 
 def layernorm_param_lines(g_mult, g_shift, g_neg, beta_q) -> list[str]:
-    return [
-        f"{(int(neg) << 69) | (int(s) << 64) | ((int(m) & M32) << 32) | (int(b) & M32):018x}"
-        for m, s, neg, b in zip(np.ravel(g_mult), np.ravel(g_shift), np.ravel(g_neg), np.ravel(beta_q))
-    ]
+    return struct_lines("ln_chan_t", {"g.mult": g_mult, "g.shift": g_shift, "g_neg": g_neg, "beta_q": beta_q})
 
 
 def byte_lines(table) -> list[str]:

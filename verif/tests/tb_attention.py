@@ -44,6 +44,7 @@ from perfmodel import units
 from tbkit.coverage import Covergroup
 from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config
 from tbkit.perf import HandshakeLog
+from tbkit.words import word
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
@@ -114,8 +115,8 @@ def draw_scales(rng):
 
 def set_scales(dut, st: State, scales):
     st.scales = dict(scales)
-    for k, v in scales.items():
-        getattr(dut, k).value = int(v)
+    # cfg is an sllm_pkg::attn_cfg_t: field "score.mult" holds score_mult, and so on.
+    dut.cfg.value = word("attn_cfg_t").pack({k.replace("_", "."): int(v) for k, v in scales.items()})
 
 
 def word_int(row_bytes) -> int:
@@ -258,8 +259,7 @@ class AttentionTest(BlockTest):
         dut = cocotb.top
         for name in ("cache_req", "cache_we", "cache_sel", "cache_addr", "cache_wdata"):
             getattr(dut, name).value = 0
-        for name in ("score_mult", "score_shift", "out_mult", "out_shift"):
-            getattr(dut, name).value = 0
+        dut.cfg.value = 0
         await Timer(1, "ns")
         await super().run_phase()
         self.drop_objection()

@@ -16,6 +16,7 @@ from tbkit.coverage import Covergroup
 from perfmodel import units
 from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
 from tbkit.perf import HandshakeLog
+from tbkit.words import word
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
@@ -43,12 +44,11 @@ async def configure(env, rng):
     env.logger.info(f"layernorm: eps_v {ln['eps_v']}, s_x {s_x:.3g}, s_y {s_y:.3g}")
     dut = env.dut
     dut.eps_v.value = ln["eps_v"]
+    chan = word("ln_chan_t")
     for i in range(d):
         dut.prm_we.value, dut.prm_addr.value = 1, i
-        dut.prm_g_mult.value = int(ln["g_mult"][i])
-        dut.prm_g_shift.value = int(ln["g_shift"][i])
-        dut.prm_g_neg.value = int(ln["g_neg"][i])
-        dut.prm_beta_q.value = int(ln["beta_q"][i]) & 0xFFFFFFFF
+        dut.prm_wdata.value = chan.pack({"g.mult": ln["g_mult"][i], "g.shift": ln["g_shift"][i],
+                                         "g_neg": ln["g_neg"][i], "beta_q": ln["beta_q"][i]})
         await RisingEdge(dut.clk)
     dut.prm_we.value = 0
 

@@ -17,6 +17,7 @@ from tbkit.coverage import Covergroup
 from perfmodel import units
 from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
 from tbkit.perf import HandshakeLog
+from tbkit.words import word
 
 cfg = tb_config()
 P = cfg.get("parameters", {})
@@ -35,8 +36,8 @@ async def configure(env, rng):
     scales = env.state
     scales.update({k: int(q[f"add.{k}"]) for k in NAMES})
     env.logger.info(f"residual_add scales: {scales}")
-    for k, v in scales.items():
-        getattr(env.dut, k).value = v
+    # cfg is an sllm_pkg::add_cfg_t: field "a.mult" holds a_mult, and so on.
+    env.dut.cfg.value = word("add_cfg_t").pack({k.replace("_", "."): v for k, v in scales.items()})
 
 
 def model(txn, scales):

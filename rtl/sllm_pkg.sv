@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// sllm_pkg: the typed words of the library, one place for every multi-field word that crosses a
+// port or a memory file. Fields are listed most significant first (packed struct order), so the
+// last field of a struct sits in its low bits.
+//
+// The Python side never restates these layouts: verif/tbkit/words.py reads this file and packs
+// and unpacks the same structs by field name (memory files, configuration ports), and
+// verif/tests/test_words.py checks it against the RTL itself.
+//
+// Use: `module m import sllm_pkg::*; #(...) (...)`, then the bare type names. Icarus 11 accepts a
+// package's packed structs as port types that way; a package-qualified nested struct type
+// (`sllm_pkg::linear_param_t` in a port list) crashes its elaborator (measured). It also rejects
+// named assignment patterns `'{field: ...}` and `32'(s.field)` casts: read fields by name.
+
+`default_nettype none
+
+package sllm_pkg;
+
+  // ---- Requantization (rtl/requant.sv, docs/numerics.md) -------------------------------------
+  // y = RDBPOT(SRDHM(acc, mult), shift): one scale of the gemmlowp scheme.
+  typedef struct packed {
+    logic [4:0]  shift;  // right shift, 0..31
+    logic [31:0] mult;   // multiplier, [0, 2^31-1]
+  } rq_scale_t;
+
+  // ---- Linear (rtl/linear.sv): one s_axis_p beat per output channel ---------------------------
+  typedef struct packed {
+    rq_scale_t   scale;  // the channel's requant scale
+    logic [31:0] bias;   // int32, added to the accumulator before the requant
+  } linear_param_t;
+
+  // ---- LayerNorm (rtl/layernorm.sv): one per-channel parameter word ---------------------------
+  typedef struct packed {
+    logic        g_neg;   // gamma < 0: the rescaled value is negated
+    rq_scale_t   g;       // |gamma| as a requant scale
+    logic [31:0] beta_q;  // int32 beta, 8 fraction bits below the output's LSB
+  } ln_chan_t;
+
+  // ---- Residual add (rtl/residual_add.sv): the three scales of ops.residual_add ---------------
+  typedef struct packed {
+    rq_scale_t out;  // the sum to the output width
+    rq_scale_t b;    // input b (the branch) to the common scale
+    rq_scale_t a;    // input a (the residual) to the common scale
+  } add_cfg_t;
+
+  // ---- Attention (rtl/attention.sv): the per-layer scales, sampled with the token beat --------
+  typedef struct packed {
+    rq_scale_t out;    // p.V accumulator -> int8 output
+    rq_scale_t score;  // q.K accumulator << 8 -> base-2 logit with 8 fraction bits
+  } attn_cfg_t;
+
+  // ---- The per-token beat of attention and the layers (s_axis_pos) ----------------------------
+  typedef struct packed {
+    logic [15:0] layer;  // KV-cache region (model layer)
+    logic [15:0] pos;    // position of the token = KV-cache row
+  } token_t;
+
+  // ---- GPT-2 decoder layer (rtl/decoder_layer.sv): every per-layer scalar ---------------------
+  typedef struct packed {
+    add_cfg_t    add2;       // MLP residual add
+    add_cfg_t    add1;       // attention residual add
+    attn_cfg_t   attn;       // attention scales
+    logic [61:0] ln2_eps_v;  // LayerNorm 2 epsilon in variance units (layernorm.sv eps_v)
+    logic [61:0] ln1_eps_v;  // LayerNorm 1 epsilon
+  } layer_cfg_t;
+
+endpackage
+
+`default_nettype wire
