@@ -47,7 +47,8 @@ REPORT = SIM_BUILD / "reports" / "formal.json"
 BIN = Path(sys.executable).parent
 SOLVER = "boolector"
 TIMEOUT = 900  # seconds per sby run
-KINDS = {"stream": "stream", "cons": "conservation", "live": "liveness", "inv": "invariant", "aux": "invariant"}
+KINDS = {"stream": "stream", "cons": "conservation", "live": "liveness", "inv": "invariant", "aux": "invariant",
+         "hs": "handshake", "func": "functional"}
 FF_TYPES = "$dff,$dffe,$sdff,$sdffe,$sdffce,$adff,$adffe,$aldff,$aldffe,$dffsr,$dffsre,$dlatch,$adlatch,$ff"
 
 
@@ -236,7 +237,7 @@ def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[st
               "  always_comb if (!f_past_valid) reset_first_a: assume (!rst_n);", ""]
     coop = ["rst_n"]
     coop += [f"(&{p}_tvalid)" for p in unit.inputs] + [f"(&{p}_tready)" for p in unit.outputs]
-    lines += ["`ifdef FORMAL_LIVE", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
+    lines += ["`ifdef FORMAL_BMC", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
               "  // The environment is cooperative: every source valid and every sink ready.",
               f"  wire f_coop = {' && '.join(coop)};", ""]
     copies = {}
@@ -305,7 +306,7 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
         (gen / fname).write_text(text)
     rtl_files = [replace.get(f.name, f) for f in unit_sources(unit)]
     files = [(f.name, f) for f in rtl_files] + [(h.name, h) for h in headers()]
-    formal = [("axis_track.sv", FORMAL / "axis_track.sv")]
+    formal = [(f.name, f) for f in (FORMAL / "axis_track.sv", FORMAL / "start_done_props.sv")]
     if unit.props_file:
         formal.append((f"fprops_{unit.name}.sv", unit.props_file))
     for other in unit.bind:  # property files of instantiated units, bound into their instances
@@ -323,7 +324,7 @@ def _sby(unit: Unit, job: Job) -> dict:
     name = job.task + (f"__{job.twin}" if job.twin else "")
     workdir = OUT / unit.name / name
     twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
-    defines = ["FORMAL_LIVE"] if job.task.startswith("live") else []
+    defines = ["FORMAL_BMC"] if job.task.startswith("live") else []
     replace = {}
     if twin:
         defines += twin.get("define", [])
