@@ -25,11 +25,16 @@ def _cos(a, b):
 
 
 @pytest.fixture(scope="module")
-def g3():
+def opened():
     try:
-        return llama_gguf.load_gguf(n_layers=NL)
+        return llama_gguf.open_reader()  # parsing the header is the slow part: once per module
     except llama_gguf.GGUFError as e:
         pytest.skip(str(e))
+
+
+@pytest.fixture(scope="module")
+def g3(opened):
+    return llama_gguf.load_gguf(n_layers=NL, reader=opened)
 
 
 @pytest.fixture(scope="module")
@@ -133,3 +138,90 @@ def test_token_outside_vocabulary(pfile):
     im = llama_model.IntLlama.from_file(pfile, max_seq=8)
     with pytest.raises(ValueError, match="outside the vocabulary"):
         im.step(49152, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# float truth: transformers' LlamaForCausalLM on the same GGUF (first 3 layers)
+# ---------------------------------------------------------------------------------------
+HF_NAMES = {"attn_q": "self_attn.q_proj", "attn_k": "self_attn.k_proj", "attn_v": "self_attn.v_proj",
+            "attn_output": "self_attn.o_proj", "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj",
+            "ffn_down": "mlp.down_proj", "attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm"}
+
+
+@pytest.fixture(scope="module")
+def hf3(g3, opened):
+    """transformers' Llama with SmolLM2's shape and its first 3 layers. The weights are
+    dequantised by the gguf package (not by our loader) and q/k are put back into HF's
+    rotate-half order by transformers' own GGUF tensor processor."""
+    torch = pytest.importorskip("torch", reason="float truth needs torch (pip install .[ref])")
+    transformers = pytest.importorskip("transformers", reason="float truth needs transformers")
+    import gguf
+    from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
+
+    torch.set_num_threads(1)
+    c = g3.cfg
+    hc = transformers.LlamaConfig(vocab_size=c["vocab_size"], hidden_size=c["d_model"], intermediate_size=c["d_ffn"],
+                                  num_hidden_layers=NL, num_attention_heads=c["n_head"],
+                                  num_key_value_heads=c["n_kv_head"], head_dim=c["head_dim"],
+                                  rms_norm_eps=c["rms_norm_eps"], rope_theta=c["rope_theta"],
+                                  max_position_embeddings=c["context_length"], tie_word_embeddings=True)
+    proc = LlamaTensorProcessor(config={"num_attention_heads": c["n_head"], "num_key_value_heads": c["n_kv_head"]})
+    sd = {}
+    for t in opened[1].tensors:
+        parts = t.name.split(".")
+        if parts[0] == "blk" and int(parts[1]) >= NL:
+            continue
+        w = proc.process(gguf.quants.dequantize(t.data, t.tensor_type), t.name).weights
+        if t.name == "token_embd.weight":
+            sd["model.embed_tokens.weight"] = w
+        elif t.name == "output_norm.weight":
+            sd["model.norm.weight"] = w
+        else:
+            sd[f"model.layers.{parts[1]}.{HF_NAMES[parts[2]]}.weight"] = w
+    m = transformers.LlamaForCausalLM(hc)
+    missing, unexpected = m.load_state_dict({k: torch.from_numpy(np.array(v, copy=True)) for k, v in sd.items()},
+                                            strict=False)
+    assert not unexpected and set(missing) <= {"lm_head.weight"}, (missing, unexpected)
+    m.tie_weights()
+    return m.eval()
+
+
+def _hf_run(m, toks):
+    import torch
+
+    outs = []
+    hooks = [b.register_forward_hook(lambda _m, _i, o: outs.append((o[0] if isinstance(o, tuple) else o)[0].double().numpy()))
+             for b in m.model.layers]
+    fin = []
+    hooks.append(m.model.norm.register_forward_hook(lambda _m, _i, o: fin.append(o[0].double().numpy())))
+    try:
+        with torch.no_grad():
+            r = m(torch.from_numpy(np.asarray(toks)[None]))
+    finally:
+        for h in hooks:
+            h.remove()
+    return r.logits[0].double().numpy(), fin[0], outs
+
+
+@pytest.mark.ref
+def test_float_twin_in_gguf_order_matches_transformers(g3, hf3, tokens):
+    """GGUF q/k rows with RoPE on adjacent pairs == transformers' rotate-half on permuted rows."""
+    lf, hf, outs = llama_float.forward(llama_float.float_weights(g3, NL), g3.cfg, tokens["eval"])
+    tl, th, touts = _hf_run(hf3, tokens["eval"])
+    for i in range(NL):
+        np.testing.assert_allclose(outs[i], touts[i], rtol=2e-4, atol=2e-3 * np.abs(touts[i]).max(), err_msg=f"layer {i}")
+    np.testing.assert_allclose(lf, tl, atol=2e-3 * np.abs(tl).max())
+    assert np.array_equal(lf.argmax(-1), tl.argmax(-1))
+
+
+@pytest.mark.ref
+def test_integer_layers_track_transformers(hf3, tokens, pfile):
+    im = llama_model.IntLlama.from_file(pfile, max_seq=64)
+    lo: list = []
+    li, hi = im.forward(tokens["eval"], 0, lo)
+    tl, th, touts = _hf_run(hf3, tokens["eval"])
+    for i in range(NL):
+        c = _cos(np.ldexp(lo[i].astype(np.float64), im.resid_exp(i)), touts[i])
+        assert c.min() > 0.9999, (i, c.min())
+    assert _cos(hi, th).min() > 0.9995
+    assert np.mean(li.argmax(-1) == tl.argmax(-1)) >= 0.9
