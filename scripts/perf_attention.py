@@ -7,7 +7,7 @@ through the save/restore port, then one token at each position in POSITIONS, not
 `cycles` is counted in the simulation from the handshake of the token's last QKV beat to that of
 its last output beat (the attention work; the QKV load itself, 3d/Lanes beats, is reported as
 load_cycles, and total_cycles = pos beat to last output). analytical_cycles = (pos+1)*d/M_a, the
-design.md section 7 term, with M_a = Macs. Writes sim_build/reports/perf_attention.json (a list of
+analytical-model term (docs/architecture.md §2), with M_a = Macs. Writes sim_build/reports/perf_attention.json (a list of
 {d, heads, pos, macs_per_cycle, cycles, analytical_cycles, ...}) and prints a table.
 
 usage: .venv/bin/python scripts/perf_attention.py [--sim verilator|icarus] [--positions 0,63,255,1023]

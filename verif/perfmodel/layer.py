@@ -1,4 +1,4 @@
-"""The decoder layer: the units of verif/perfmodel/units.py composed as in design.md §2.
+"""The decoder layer: the units of verif/perfmodel/units.py composed as in docs/architecture.md §2.
 
     x -> LN1 -> QKV -> [sync] attention -> O -> add1 -> LN2 -> FC1 -> GELU -> FC2 -> add2 -> x'
     x -> residual FIFO -> add1;   add1 output -> residual FIFO -> add2
@@ -7,15 +7,15 @@ Overlap (the spatial part), as THIS RTL allows it:
   - Every Linear consumes its x stream in column 0 while the producer is still emitting it
     (linear.sv: "column 0 consumes x straight from s_axis"), so LN -> QKV, attention -> O,
     LN2 -> FC1 and FC1 -> GELU -> FC2 overlap by one column each.
-  - QKV is the synchronisation point (design.md §2/§7): attention starts when QKV's last output
+  - QKV is the synchronisation point (docs/architecture.md §2): attention starts when QKV's last output
     (V of the last head) has left.
   - FC1 -> FC2: linear.sv is OUTPUT-MAJOR only, so FC2's column 0 ends with FC1's last output and
     its other N-1 columns follow: the FFN costs ~FC1 + FC2, not max(FC1, FC2). The max() of
-    design.md §2 needs the INPUT-MAJOR Linear the linear.sv header describes but does not
+    docs/architecture.md §2 needs the INPUT-MAJOR Linear the linear.sv header describes but does not
     implement; `ffn_order="input_major"` models it (FC2 then ends ~max(FC1, FC2) + drain).
 
 Cycles per token per layer = first x beat in -> last x' beat out, inclusive (the same convention
-as perf_linear.py). Layers run one after another on the one layer's hardware (design.md §2), so a
+as perf_linear.py). Layers run one after another on the one layer's hardware (docs/architecture.md §2), so a
 token costs n_layers times that.
 """
 
@@ -77,7 +77,7 @@ def linear_shapes(cfg: LayerConfig) -> dict:
 
 
 def macs_per_token(cfg: LayerConfig) -> dict:
-    """design.md §7: QKV 3d^2, O d^2, FC1 and FC2 d*d_FFN, q.K^T and .V (l+1)*d each."""
+    """docs/architecture.md §2's analytical model: QKV 3d^2, O d^2, FC1 and FC2 d*d_FFN, q.K^T and .V (l+1)*d each."""
     m = {u: k * n for u, (k, n) in linear_shapes(cfg).items()}
     m["attn"] = 2 * cfg.length * cfg.d
     return m
@@ -164,7 +164,7 @@ def layer_cycles(cfg: LayerConfig) -> float:
 
 
 def paper_t_decode_cycles(cfg: LayerConfig, layers_per_device: int = 1) -> float:
-    """design.md §7 (seed paper §3), per token for the whole model, in cycles:
+    """the seed paper's model, docs/architecture.md §2, per token for the whole model, in cycles:
         (N/C) * [d^2/M_k + C * max(d^2/M_k, (l+1)*d/M_a, d*d_FFN/M_f, T_mem)]
     a steady-state bound for a pipeline of C layers; M_k = QKV lanes, M_f = min(FC1, FC2) lanes.
     The RTL, one token through one layer at a time, follows layer_timing() instead."""
@@ -194,7 +194,7 @@ def balance_lanes(cfg: LayerConfig, mac_budget: int, units_: tuple = UNITS) -> t
     """Lanes (powers of two) per unit with sum <= mac_budget that minimise layer cycles.
 
     The layer's cycles are, to within the small overlaps, a sum of one term per unit (the chain of
-    design.md §2), so: (1) price every unit at every legal power of two with the others held at
+    docs/architecture.md §2), so: (1) price every unit at every legal power of two with the others held at
     a reference allocation; (2) a knapsack over the budget picks the cheapest combination of those
     prices (exact for a separable sum); (3) starting from it, move lanes between pairs of units
     (halve one, double another, or just double one) while the real model improves. Lanes a weight

@@ -35,7 +35,7 @@ PUBLISHED = {"label": "Chen et al. TRETS 2024, spatial GPT-2 (HLS) on U280, W4A8
              "source": "as quoted in the project brief (about 200 tokens/s); not re-measured here"}
 
 SCENARIOS = {
-    # each Linear's weight port is one HBM pseudo-channel (design.md §2)
+    # each Linear's weight port is one HBM pseudo-channel (docs/architecture.md §2)
     "1 pseudo-channel per weight port": lambda b: b["hbm_gbps"] / b["pseudo_channels"],
     # the 32 pseudo-channels split over the four weight ports (8 each)
     "HBM split over the 4 weight ports": lambda b: b["hbm_gbps"] / 4,
