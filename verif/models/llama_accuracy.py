@@ -139,6 +139,7 @@ def evaluate(params_path: Path, n_prose: int = 2, n_chat: int = 2, length: int =
     res = {k: {"top1": [], "cos": []} for k in ("prose", "chat")}
     layer_cs = [[] for _ in range(L)]
     hf_cache = []
+    disagree = []
     for wi, (kind, seq) in enumerate(windows):
         lf, hf_h, hf_layers = hf_run(hf, seq)
         hf_cache.append((kind, seq, lf, hf_h))
@@ -146,6 +147,11 @@ def evaluate(params_path: Path, n_prose: int = 2, n_chat: int = 2, length: int =
         lo: list = []
         li, hi = im.forward(seq, 0, lo)
         res[kind]["top1"] += list((li.argmax(-1) == lf.argmax(-1)).astype(int))
+        for pos in np.nonzero(li.argmax(-1) != lf.argmax(-1))[0]:
+            fa, ia = int(lf[pos].argmax()), int(li[pos].argmax())
+            disagree.append({"window": wi, "kind": kind, "pos": int(pos), "float_token": tok.decode([fa]),
+                             "integer_token": tok.decode([ia]),
+                             "float_logit_margin": float(lf[pos, fa] - lf[pos, ia])})
         res[kind]["cos"] += list(cos(hi, hf_h))
         for i in range(L):
             layer_cs[i] += list(cos(np.ldexp(lo[i].astype(np.float64), im.resid_exp(i)), hf_layers[i]))
@@ -163,6 +169,7 @@ def evaluate(params_path: Path, n_prose: int = 2, n_chat: int = 2, length: int =
         "top1_chat": float(np.mean(res["chat"]["top1"])) if res["chat"]["top1"] else None,
         "cosine_mean_prose": float(np.mean(res["prose"]["cos"])) if res["prose"]["cos"] else None,
         "cosine_mean_chat": float(np.mean(res["chat"]["cos"])) if res["chat"]["cos"] else None,
+        "disagreements": disagree,
         "per_layer_cosine": per_layer, "per_layer_cosine_min": [float(np.min(c)) for c in layer_cs],
         "layer_cosine_min": float(np.min(per_layer)), "layer_cosine_min_layer": int(np.argmin(per_layer)),
         "formats": {"residual": "int24, power-of-two scale per layer point", "linear_in": "int16 static",
@@ -257,6 +264,9 @@ def print_summary(rep: dict, out: Path) -> None:
     for k in ("top1_agreement", "top1_prose", "top1_chat", "cosine_mean", "cosine_min", "layer_cosine_min"):
         t = TARGETS.get(k)
         print(f"  {k:<28}{rep[k]:>12.6f}{(f'>= {t}' if t else ''):>10}")
+    for d in rep.get("disagreements", []):
+        print(f"  disagreement ({d['kind']}, position {d['pos']}): float {d['float_token']!r} vs integer "
+              f"{d['integer_token']!r}, float logit margin {d['float_logit_margin']:.4f}")
     print("  per-layer residual cosine: " + " ".join(f"{c:.5f}" for c in rep["per_layer_cosine"]))
     for a in rep["answers"]:
         print(f"  {a['prompt']!r}\n    integer: {a['integer']!r}\n    float:   {a['float']!r}"
@@ -266,7 +276,9 @@ def print_summary(rep: dict, out: Path) -> None:
         print(f"  formats (float twin, fake-quant): all on top-1 {c['all_formats']['top1_agreement']:.3f} "
               f"cos {c['all_formats']['cosine_mean']:.6f}")
         for f, v in c["formats"].items():
-            print(f"    {f:<22} alone: top-1 {v['alone']['top1_agreement']:.3f} cos {v['alone']['cosine_mean']:.6f}"
-                  f" | left at float: top-1 {v['left_at_float']['top1_agreement']:.3f} "
-                  f"cos {v['left_at_float']['cosine_mean']:.6f}")
+            print(f"    {f:<22} alone: top-1 {v['alone']['top1_agreement']:.3f} 1-cos "
+                  f"{1 - v['alone']['cosine_mean']:.2e} | left at float: top-1 "
+                  f"{v['left_at_float']['top1_agreement']:.3f} 1-cos {1 - v['left_at_float']['cosine_mean']:.2e}")
+        a = c["q4_scales_12bit_alternative"]
+        print(f"    (not used) 12-bit D/C weights alone: top-1 {a['top1_agreement']:.3f} 1-cos {1 - a['cosine_mean']:.2e}")
     print(f"  targets {'met' if rep['targets_met'] else 'NOT met'}; {rep['wall_time_s']} s; report: {out}")
