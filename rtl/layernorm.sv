@@ -71,7 +71,7 @@ module layernorm
 
   localparam int Words      = MaxDim / Lanes;                      // beats per longest vector
   localparam int WordWidth  = (Words > 1) ? $clog2(Words) : 1;
-  localparam int BeatWidth  = $clog2(Words + 1);
+  localparam int BeatWidth  = $clog2(Words + 1);                   // beat counts 0..Words
   localparam int S1Width    = InBits + 13;                         // signed, |S1| <= 2^(InBits-1) * 4096
   localparam int S2Width    = 2 * InBits + 12;                     // unsigned
   localparam int PipeStages = 3 + RqStages;                        // read, product, z, requant
@@ -89,11 +89,6 @@ module layernorm
   typedef enum logic [2:0] {Load, Stat, Norm, Sqrt, Div, Out} state_e;
   state_e state_q, state_d;
 
-  // ---- Buffers: the vector and the per-channel parameters, one word per beat ---------------
-  logic [InBits*Lanes-1:0] xbuf_q [Words];
-  logic [BeatWidth-1:0] cnt_q, cnt_d;      // beats loaded so far
-  logic [BeatWidth-1:0] len_q, len_d;      // beats in the vector
-  logic [BeatWidth-1:0] issue_q, issue_d;  // next beat to read out
   logic [12:0] d_q, d_d;                   // elements in the vector (<= 4096)
 
   // ---- Statistics -------------------------------------------------------------------------
@@ -157,24 +152,28 @@ module layernorm
     .busy(div_busy), .done(div_done), .quotient(quotient), .remainder(remainder)
   );
 
-  // ---- Control ------------------------------------------------------------------------------
+  // ---- The vector buffer: the load, then the output pass (stage 1: registered reads) --------
   logic load_hs, row_end, issue, all_issued, drained, credit;
+  logic [BeatWidth-1:0] cnt;               // index of the beat offered
+  logic [WordWidth-1:0] rd_index;
   // Output pipeline valid flags (stage 1: reads, 2: product, 3: z), declared before their use.
   logic s1_valid_q, s1_last_q, s2_valid_q, s2_last_q, s3_valid_q, s3_last_q;
+  logic [InBits*Lanes-1:0] s1_x_q;
 
-  assign s_axis_tready = (state_q == Load);
-  assign load_hs       = s_axis_tvalid && s_axis_tready;
-  assign row_end       = s_axis_tlast || (cnt_q == BeatWidth'(Words - 1));
-  assign all_issued    = (issue_q == len_q);
+  vec_buffer #(.Width(InBits * Lanes), .MaxBeats(Words)) u_buf (
+    .clk, .rst_n, .load(state_q == Load),
+    .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
+    .take(load_hs), .row_end, .count(cnt),
+    .rewind(state_q == Div && div_done), .issue, .all_issued, .index(rd_index),
+    .rd_valid(s1_valid_q), .rd_last(s1_last_q), .rd_data(s1_x_q)
+  );
+
   assign issue         = (state_q == Out) && !all_issued && credit;
   // The stages up to z read d, S1, inv and k, which the next vector's load overwrites.
   assign drained       = all_issued && !s1_valid_q && !s2_valid_q && !s3_valid_q;
 
   always_comb begin
     state_d    = state_q;
-    cnt_d      = cnt_q;
-    len_d      = len_q;
-    issue_d    = issue_q;
     d_d        = d_q;
     s1_d       = s1_q;
     s2_d       = s2_q;
@@ -183,15 +182,12 @@ module layernorm
     inv_d      = inv_q;
     sqrt_start = 1'b0;
     div_start  = 1'b0;
-    if (issue) issue_d = issue_q + 1'b1;
     case (state_q)
       Load: if (load_hs) begin
-        cnt_d = cnt_q + 1'b1;
-        s1_d  = ((cnt_q == '0) ? '0 : s1_q) + beat_s1;
-        s2_d  = ((cnt_q == '0) ? '0 : s2_q) + beat_s2;
+        s1_d  = ((cnt == '0) ? '0 : s1_q) + beat_s1;
+        s2_d  = ((cnt == '0) ? '0 : s2_q) + beat_s2;
         if (row_end) begin
-          len_d   = cnt_q + 1'b1;
-          d_d     = 13'((32'(cnt_q) + 1) * Lanes);
+          d_d     = 13'((32'(cnt) + 1) * Lanes);
           state_d = Stat;
         end
       end
@@ -212,29 +208,16 @@ module layernorm
       end
       Div: if (div_done) begin
         inv_d   = quotient[31:0];
-        issue_d = '0;
         state_d = Out;
       end
-      Out: if (drained) begin
-        cnt_d   = '0;
-        state_d = Load;
-      end
+      Out: if (drained) state_d = Load;
       default: state_d = Load;
     endcase
   end
 
   always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      state_q <= Load;
-      cnt_q   <= '0;
-      len_q   <= '0;
-      issue_q <= '0;
-    end else begin
-      state_q <= state_d;
-      cnt_q   <= cnt_d;
-      len_q   <= len_d;
-      issue_q <= issue_d;
-    end
+    if (!rst_n) state_q <= Load;
+    else state_q <= state_d;
     d_q      <= d_d;
     s1_q     <= s1_d;
     s2_q     <= s2_d;
@@ -242,14 +225,12 @@ module layernorm
     k_q      <= k_d;
     inv_q    <= inv_d;
     zshift_q <= 6'd45 - 6'(k_q);
-    if (load_hs) xbuf_q[WordWidth'(cnt_q)] <= s_axis_tdata;
   end
 
   // ---- Output pipeline -----------------------------------------------------------------------
   // stage 1: registered reads of x and the parameters; stage 2: p = (d*x - S1) * inv;
   // stage 3: z = RDBPOT(p, 45 - k); requant (RqStages): t = rescale(z, g_mult, g_shift), with
   // {beta_q, g_neg, tlast} riding along as user bits; then y = sat8(RDBPOT(+-t + beta_q, 8)).
-  logic [InBits*Lanes-1:0] s1_x_q;
   /* verilator lint_off UNUSEDSIGNAL */  // lane 0 carries valid and tlast for all lanes
   logic [Lanes-1:0] rq_valid, rq_last;
   /* verilator lint_on UNUSEDSIGNAL */
@@ -257,16 +238,12 @@ module layernorm
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      s1_valid_q <= 1'b0;
       s2_valid_q <= 1'b0;
       s3_valid_q <= 1'b0;
     end else begin
-      s1_valid_q <= issue;
       s2_valid_q <= s1_valid_q;
       s3_valid_q <= s2_valid_q;
     end
-    s1_x_q    <= xbuf_q[WordWidth'(issue_q)];
-    s1_last_q <= (issue_q == len_q - 1'b1);
     s2_last_q <= s1_last_q;
     s3_last_q <= s2_last_q;
   end
@@ -294,7 +271,7 @@ module layernorm
     assign c = $signed({1'b0, d_q}) * (InBits+14)'(x) - (InBits+14)'(s1_q);
 
     always_ff @(posedge clk) begin
-      s1_prm_q <= prm_q[WordWidth'(issue_q)];
+      s1_prm_q <= prm_q[rd_index];
       s2_prm_q <= s1_prm_q;
       s3_prm_q <= s2_prm_q;
       s2_p_q   <= 64'(c) * $signed({32'd0, inv_q});

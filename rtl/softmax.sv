@@ -142,10 +142,6 @@ module softmax
   typedef enum logic [1:0] {Load, Sum, Div, Out} state_e;
   state_e state_q, state_d;
 
-  logic [31:0]           mem_q [MaxLen];
-  logic [CountWidth-1:0] cnt_q, cnt_d;      // scores loaded so far
-  logic [CountWidth-1:0] len_q, len_d;      // row length
-  logic [CountWidth-1:0] issue_q, issue_d;  // next buffer index to read
   logic signed [31:0]    max_q, max_d;
   logic [SumWidth-1:0]   z_q, z_d;
   logic [32:0]           r_q, r_d;          // R = floor(2^47 / Z), in [2^16, 2^32]
@@ -168,11 +164,20 @@ module softmax
   /* verilator lint_on UNUSEDSIGNAL */
 
   logic load_hs, issue, row_end, drained, all_issued;
+  logic [CountWidth-1:0] cnt;  // index of the score offered
+  /* verilator lint_off UNUSEDSIGNAL */  // softmax keeps no per-beat table to read alongside
+  logic [AddrWidth-1:0] rd_index;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  assign s_axis_tready = (state_q == Load);
-  assign load_hs       = s_axis_tvalid && s_axis_tready;
-  assign row_end       = s_axis_tlast || (cnt_q == CountWidth'(MaxLen - 1));
-  assign all_issued    = (issue_q == len_q);
+  // The row buffer: the load (pass 1), then passes 2 and 3 over it.
+  vec_buffer #(.Width(32), .MaxBeats(MaxLen)) u_buf (
+    .clk, .rst_n, .load(state_q == Load),
+    .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
+    .take(load_hs), .row_end, .count(cnt),
+    .rewind((load_hs && row_end) || (state_q == Div && div_done)), .issue, .all_issued, .index(rd_index),
+    .rd_valid(s1_valid_q), .rd_last(s1_last_q), .rd_data(s1_data_q)
+  );
+
   assign drained       = all_issued && !s1_valid_q && !s2_valid_q;
 
   always_comb begin
@@ -186,21 +191,14 @@ module softmax
 
   always_comb begin
     state_d   = state_q;
-    cnt_d     = cnt_q;
-    len_d     = len_q;
-    issue_d   = issue_q;
     max_d     = max_q;
     z_d       = z_q;
     r_d       = r_q;
     div_start = 1'b0;
-    if (issue) issue_d = issue_q + 1'b1;
     case (state_q)
       Load: if (load_hs) begin
-        cnt_d = cnt_q + 1'b1;
-        if (cnt_q == '0 || $signed(s_axis_tdata) > max_q) max_d = s_axis_tdata;
+        if (cnt == '0 || $signed(s_axis_tdata) > max_q) max_d = s_axis_tdata;
         if (row_end) begin
-          len_d   = cnt_q + 1'b1;
-          issue_d = '0;
           z_d     = '0;
           state_d = Sum;
         end
@@ -214,13 +212,9 @@ module softmax
       end
       Div: if (div_done) begin
         r_d     = div_quotient[32:0];
-        issue_d = '0;
         state_d = Out;
       end
-      Out: if (drained) begin
-        cnt_d   = '0;
-        state_d = Load;
-      end
+      Out: if (drained) state_d = Load;
       default: state_d = Load;
     endcase
   end
@@ -228,25 +222,14 @@ module softmax
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       state_q    <= Load;
-      cnt_q      <= '0;
-      len_q      <= '0;
-      issue_q    <= '0;
-      s1_valid_q <= 1'b0;
       s2_valid_q <= 1'b0;
     end else begin
       state_q    <= state_d;
-      cnt_q      <= cnt_d;
-      len_q      <= len_d;
-      issue_q    <= issue_d;
-      s1_valid_q <= issue;
       s2_valid_q <= s1_valid_q;
     end
     max_q <= max_d;
     z_q   <= z_d;
     r_q   <= r_d;
-    if (load_hs) mem_q[AddrWidth'(cnt_q)] <= s_axis_tdata;
-    s1_data_q <= mem_q[AddrWidth'(issue_q)];
-    s1_last_q <= (issue_q == len_q - 1'b1);
     s2_e_q    <= exp_term(max_q, s1_data_q);
     s2_last_q <= s1_last_q;
   end
