@@ -114,14 +114,16 @@ def ensure_params(path: Path, gguf_path=None, log=print) -> Path:
     if path.exists():
         try:
             cfg, _ = llama_quant.load_params(path)
-            if cfg.get("gguf_file") == want:
+            if cfg.get("gguf_file") == want and cfg.get("calibration") == llama_model.calibration_id():
                 return path
+            log(f"  {path}: made from another GGUF or calibration text; regenerating")
         except ValueError as e:
             log(f"  {path}: {e}; regenerating")
     log(f"  quantising the GGUF into {path} (calibration on the training split) ...")
     g = llama_gguf.load_gguf(gguf_path)
     tok = llama_model.tokenizer(g.path)
-    llama_quant.save_params(path, llama_quant.quantize_model(g, llama_model.calibration_windows(tok)))
+    llama_quant.save_params(path, llama_quant.quantize_model(g, llama_model.calibration_windows(tok),
+                                                             calibration=llama_model.calibration_id()))
     return path
 
 

@@ -219,35 +219,52 @@ def _paragraphs(split: str) -> list[str]:
 
 
 def _windows(tok, split: str, n_prose: int, n_chat: int, length: int, seed: int):
+    """Prose windows from the first half of the split's paragraphs, chat windows from the second
+    half (so the two kinds never share text). Each chat window is a new conversation: a user turn
+    (the paragraph's first sentence) and an assistant turn (the rest, plus following paragraphs
+    until the window is full), never reusing a paragraph."""
     paras = _paragraphs(split)
-    rng = np.random.default_rng(seed)
+    half = len(paras) // 2
     out = []
     if n_prose:
-        ids = tok("\n\n".join(paras), add_special_tokens=False)["input_ids"]
+        ids = tok("\n\n".join(paras[:half]), add_special_tokens=False)["input_ids"]
         if len(ids) < n_prose * length:
-            raise ValueError(f"{split} text has {len(ids)} tokens, need {n_prose * length}")
+            raise ValueError(f"{split} text has {len(ids)} prose tokens, need {n_prose * length}")
         starts = np.linspace(0, len(ids) - length, n_prose).astype(int)
         out += [("prose", np.array(ids[s:s + length], np.int64)) for s in starts]
-    order = rng.permutation(len(paras))
+    chat = [paras[half + i] for i in np.random.default_rng(seed).permutation(len(paras) - half)]
     j = 0
     for _ in range(n_chat):
-        while True:  # a paragraph long enough for one window
-            para = paras[order[j % len(order)]]
-            j += 1
-            first, _, rest = para.partition(". ")
-            if len(first) < 30:
-                first, rest = para[:120].rsplit(" ", 1)[0], para[len(para[:120].rsplit(" ", 1)[0]):]
-            if len(rest) > 400:
+        if j >= len(chat):
+            raise ValueError(f"{split} text has too few paragraphs for {n_chat} chat windows")
+        para = chat[j]
+        j += 1
+        first, sep, rest = para.partition(". ")
+        if len(first) < 30 or not sep:
+            cut = para[:120].rsplit(" ", 1)[0]
+            first, rest = cut, para[len(cut):]
+        content = rest.strip()
+        while True:
+            msgs = [{"role": "user", "content": "Explain this: " + first.strip()},
+                    {"role": "assistant", "content": content}]
+            r = tok.apply_chat_template(msgs, tokenize=True)
+            ids = list(r["input_ids"] if hasattr(r, "keys") else r)
+            if len(ids) >= length:
                 break
-        msgs = [{"role": "user", "content": "Explain this: " + first.strip()},
-                {"role": "assistant", "content": rest.strip()}]
-        r = tok.apply_chat_template(msgs, tokenize=True)
-        ids = list(r["input_ids"] if hasattr(r, "keys") else r)
-        if len(ids) < length:
-            ids += tok("\n\n" + paras[order[j % len(order)]], add_special_tokens=False)["input_ids"]
+            if j >= len(chat):
+                raise ValueError(f"{split} text has too few paragraphs for {n_chat} chat windows")
+            content += "\n\n" + chat[j]
             j += 1
         out.append(("chat", np.array(ids[:length], np.int64)))
     return out
+
+
+TEXT_VERSION = "pydoc paragraphs v2: prose from the first half, chat from the second half of each split"
+
+
+def calibration_id(n_prose: int = 4, n_chat: int = 4, length: int = 128) -> str:
+    """What calibration_windows(tok, n_prose, n_chat, length) uses (recorded in the parameter file)."""
+    return f"training split, {n_prose} prose + {n_chat} chat windows of {length} tokens; {TEXT_VERSION}"
 
 
 def calibration_windows(tok, n_prose: int = 4, n_chat: int = 4, length: int = 128) -> list[np.ndarray]:

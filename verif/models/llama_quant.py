@@ -136,7 +136,8 @@ def quant_q4_linear(qi: dict, s_x: float, s_y_exp2: float, out_bits: int, name: 
 # the quantiser
 # ---------------------------------------------------------------------------------------
 def quantize_model(g, calib_windows, max_seq: int | None = None, scale_bits: int | None = None,
-                   headroom: float = HEADROOM, sig_index_bits: int = SIG_INDEX_BITS, stats=None) -> dict:
+                   headroom: float = HEADROOM, sig_index_bits: int = SIG_INDEX_BITS, stats=None,
+                   calibration: str = "") -> dict:
     """g: llama_gguf.LlamaGGUF. Returns the flat parameter dict (what save_params writes)."""
     cfg0 = g.cfg
     nl = cfg0["n_layer_loaded"]
@@ -204,6 +205,7 @@ def quantize_model(g, calib_windows, max_seq: int | None = None, scale_bits: int
         "q4_scale_bits": q4_bits, "q4_scale_mode": "exact" if scale_bits is None else f"rounded to {scale_bits} bits",
         "q4_acc_bits": acc_bits, "headroom": headroom,
         "embed_exp": e_embed, "final_exp": e_res, "scales": scales, "calibration_absmax": stats,
+        "calibration": calibration or f"{len(calib_windows)} windows (caller's)",
     })
     params["config_json"] = np.frombuffer(json.dumps(cfg).encode(), dtype=np.uint8)
     validate_params(params)
@@ -271,7 +273,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     g = llama_gguf.load_gguf(args.gguf)
     tok = llama_model.tokenizer(g.path)
-    save_params(args.out, quantize_model(g, llama_model.calibration_windows(tok), scale_bits=args.scale_bits))
+    save_params(args.out, quantize_model(g, llama_model.calibration_windows(tok), scale_bits=args.scale_bits,
+                                         calibration=llama_model.calibration_id()))
     print(f"wrote {args.out}")
 
 
