@@ -2,10 +2,17 @@
 SHELL := /bin/bash
 PY    := .venv/bin/python
 CLI   := $(PY) scripts/sllm.py
-# Forwarded to the simulations: SEED=<n> reproduces a run, WAVES=1 dumps FST.
-export SEED WAVES
+# Forwarded to the simulations: SEED=<n> reproduces a run, WAVES=1 dumps FST. Every variable
+# reaches the command line behind the targets as an environment variable and is validated there
+# before anything is built (tbkit/cli.py: one line "error: ...; accepted: ...", exit status 2):
+# SEED, TESTCASE, SHARD=i/N (make test / regress / soak: shard i of N), SEEDS=N (make soak),
+# TOKENS, SIM, MODEL (make run). PROMPT is exported only when given, so PROMPT= is an empty prompt.
+export SEED WAVES TESTCASE SHARD SEEDS TOKENS SIM MODEL TEST
+ifneq ($(origin PROMPT),undefined)
+export PROMPT
+endif
 
-.PHONY: help setup lint test regress regress-full report tests core waves run accuracy cov perf clean
+.PHONY: help setup lint test regress regress-full report tests core waves run accuracy cov perf soak merge-reports clean
 
 help:
 	@echo "make setup         install Debian packages (as root) and the pinned .venv"
@@ -21,6 +28,9 @@ help:
 	@echo "make cov           regression with line/toggle + functional coverage, testplans, HTML reports"
 	@echo "make perf          cycles vs the analytical model, resources (yosys), projections, plot"
 	@echo "make lint          Verilator --lint-only -Wall and an Icarus build of every RTL top"
+	@echo "make soak SEEDS=<n>  every block's default tests with n fresh seeds each; failing seeds in soak.json"
+	@echo "make test|regress|soak SHARD=<i>/<n>  shard i of n (deterministic; n machines run the set once)"
+	@echo "make merge-reports DIRS=\"a b c\"  one report from the shards' sim_build folders"
 
 setup:
 	@bash scripts/setup.sh
@@ -28,14 +38,14 @@ setup:
 lint: setup
 	@$(CLI) lint
 
-test: lint
-	@$(CLI) regress
+test: setup
+	@$(CLI) regress --lint
 
 regress: setup
 	@$(CLI) regress
 
-regress-full: lint
-	@$(CLI) regress --full
+regress-full: setup
+	@$(CLI) regress --full --lint
 
 report: setup
 	@$(CLI) report
@@ -47,19 +57,28 @@ core: setup
 	@$(CLI) core
 
 waves: setup
-	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> [TESTCASE=<cocotb test>] [SEED=<n>]"; exit 2; }
-	@$(CLI) waves "$(TEST)"
+	@test -n "$$TEST" || { echo "error: make waves needs TEST; accepted: make waves TEST=<pytest node id> [TESTCASE=<cocotb test>] [SEED=<n>]" >&2; exit 2; }
+	@$(CLI) waves "$$TEST"
 
-# make run [PROMPT="..."] [TOKENS=n] [SIM=icarus] [ARGS="--lanes 8 ..."]
-# (scripts/run_gpt2.py has no --model option: MODEL is not forwarded to it)
+# make run [PROMPT="..."] [TOKENS=n] [SIM=icarus] [MODEL=gpt2] [ARGS="--lanes 8 ..."]
+# (PROMPT, TOKENS, SIM and MODEL reach scripts/run_gpt2.py as environment variables, unquoted by
+# the shell: any bytes of a prompt arrive as they are and are checked as UTF-8 there)
 run: setup
-	@PROMPT="$(PROMPT)" TOKENS="$(TOKENS)" SIM="$(SIM)" $(CLI) run $(ARGS)
+	@$(CLI) run $(ARGS)
+
+# make soak SEEDS=<n> [SHARD=i/N]
+soak: setup
+	@$(CLI) soak
+
+# make merge-reports DIRS="shard1/sim_build shard2/sim_build ..."
+merge-reports: setup
+	@$(CLI) merge $(DIRS)
 
 perf: setup
 	@$(CLI) perf $(ARGS)
 
-cov: lint
-	@$(CLI) cov
+cov: setup
+	@$(CLI) cov --lint
 
 # make accuracy [MODEL=<name>] [ARGS="..."]
 accuracy: setup

@@ -34,6 +34,7 @@ for p in (ROOT / "verif", ROOT / "verif" / "tests", ROOT / "scripts"):
     sys.path.insert(0, str(p))
 
 from perfmodel import project, simspeed, validate  # noqa: E402
+from tbkit import cli  # noqa: E402
 from perfmodel.layer import layer_timing  # noqa: E402
 
 REPORTS = ROOT / "sim_build" / "reports"
@@ -165,13 +166,29 @@ def plot(rows: list[dict], proj: dict, path: Path) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Bad input (an unknown option, SEED, a missing or corrupt perf.json for --no-sim) is one line
+    and exit status 2, before any simulation (tbkit.cli)."""
+    return cli.main(lambda: _main(argv))
+
+
+def _main(argv=None) -> int:
+    ap = cli.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-sim", action="store_true", help="reuse the existing measurements")
     ap.add_argument("--no-synth", action="store_true", help="reuse sim_build/reports/synth.json")
     args = ap.parse_args(argv)
+    cli.seed_env()
+    prev = {}
+    if OUT.is_file():
+        try:
+            prev = json.loads(OUT.read_text())
+        except ValueError:
+            if args.no_sim:
+                raise cli.UserError(f"--no-sim: {OUT.relative_to(ROOT)} is truncated or corrupt; accepted: "
+                                    "make perf without --no-sim, which measures again") from None
+    elif args.no_sim:
+        raise cli.UserError(f"--no-sim: no {OUT.relative_to(ROOT)} to reuse; accepted: make perf without --no-sim first")
     REPORTS.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
-    prev = json.loads(OUT.read_text()) if OUT.is_file() else {}
 
     if args.no_sim:
         extra = prev.get("extra_linear", [])
@@ -222,7 +239,7 @@ def main(argv=None) -> int:
         "notes": notes,
         "seconds": round(time.time() - t_start, 1),
     }
-    OUT.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    cli.write_atomic(OUT, json.dumps(report, indent=1, default=str) + "\n")
     plot(rows, proj, PNG)
     for n in notes:
         print(f"note: {n}")

@@ -3,8 +3,10 @@
 token executed by the simulated RTL (verif/harness/run_decode.py), checked bit for bit against
 the integer model and compared with float transformers' greedy output.
 
-Writes sim_build/reports/run.json. Exit status: 0 when every layer output was bit-exact, 1 on a
-mismatch, 2 when the request did not fit the context (everything that fitted is still decoded).
+Writes sim_build/reports/run.json (atomically, at the end). Exit status: 0 when every layer output
+was bit-exact, 1 on a mismatch or a failed simulation (run.json removed), 2 on a refused request:
+one line on stderr, before any build, and the previous run.json removed (tbkit.cli); or when the
+request did not fit the context (everything that fitted is still decoded and reported).
 """
 
 from __future__ import annotations
@@ -21,23 +23,68 @@ sys.path.insert(0, str(ROOT / "verif"))
 
 from harness.decoder_layer import SOURCES, TOP, rtl_parameters  # noqa: E402
 from models.quantize import ParamError, load_params  # noqa: E402
+from tbkit import cli  # noqa: E402
 from tbkit.runner import SIM_BUILD, SIMS, SimulationFailure, run_block  # noqa: E402
 
 FIXTURE = ROOT / "verif" / "fixtures" / "tiny_gpt2"
 REPORT = SIM_BUILD / "reports" / "run.json"
 
 
+MODELS = ("gpt2",)  # what make run can decode through the RTL
+NOT_YET = {"smollm2": "the Llama decoder layer is not in the RTL yet"}
+DEFAULT_PROMPT = "The standard library "
+DEFAULT_TOKENS = 24
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--prompt", default=os.environ.get("PROMPT") or "The standard library ",
-                   help="text to continue (UTF-8 bytes are the tokens)")
-    p.add_argument("--tokens", type=int, default=int(os.environ.get("TOKENS") or 24), help="new tokens to generate")
-    p.add_argument("--sim", choices=SIMS, default=os.environ.get("SIM") or "verilator")
-    p.add_argument("--lanes", type=int, default=16, help="MACs per cycle of every Linear unit and of attention")
+    """The request, validated: argv first, then make's variables (PROMPT, TOKENS, SIM, MODEL, SEED)."""
+    p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--prompt", default=None, help=f"text to continue (UTF-8 bytes are the tokens; env PROMPT; default {DEFAULT_PROMPT!r})")
+    p.add_argument("--tokens", type=cli.int_type("--tokens", 1), default=None,
+                   help=f"new tokens to generate (env TOKENS; default {DEFAULT_TOKENS})")
+    p.add_argument("--sim", default=None, help="verilator or icarus (env SIM; default verilator)")
+    p.add_argument("--model", default=None, help="gpt2, the only model the RTL decodes so far (env MODEL)")
+    p.add_argument("--lanes", type=cli.int_type("--lanes", 1), default=16,
+                   help="MACs per cycle of every Linear unit and of attention")
     p.add_argument("--params", type=Path, default=FIXTURE / "int_params.npz", help="integer parameter file")
-    p.add_argument("--model-dir", type=Path, default=FIXTURE, help="float checkpoint for the transformers reference")
+    p.add_argument("--model-dir", type=Path, default=None,
+                   help=f"float checkpoint for the transformers reference (default {FIXTURE.relative_to(ROOT)})")
     p.add_argument("--report", type=Path, default=REPORT, help="where to write the JSON report")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    args.sim = cli.choice(args.sim, "--sim", SIMS) if args.sim else cli.env_choice("SIM", "verilator", SIMS)
+    args.model = (cli.choice(args.model, "--model", MODELS, NOT_YET) if args.model
+                  else cli.env_choice("MODEL", "gpt2", MODELS, NOT_YET))
+    if args.tokens is None:
+        args.tokens = cli.env_int("TOKENS", DEFAULT_TOKENS, 1)
+    if args.prompt is not None:
+        args.prompt = cli.text_utf8(args.prompt, "--prompt")
+        what = "--prompt"
+    else:
+        env_prompt = cli.env_text("PROMPT")
+        args.prompt, what = (DEFAULT_PROMPT, "--prompt") if env_prompt is None else (env_prompt, "PROMPT")
+    if not args.prompt:
+        raise cli.UserError(f"{what}: the prompt is empty; accepted: 1 or more bytes of UTF-8 text")
+    args.prompt_source = what
+    cli.seed_env()
+    if args.model_dir is not None and not (args.model_dir / "config.json").is_file():
+        raise cli.UserError(f"--model-dir {args.model_dir} holds no config.json; accepted: a Hugging Face GPT-2 "
+                            "checkpoint directory (config.json + weights)")
+    args.model_dir = args.model_dir or FIXTURE
+    return args
+
+
+# The report a refused or failed request removes.
+REFUSED_REPORT = [REPORT]
+
+
+def _report_path(argv) -> Path:
+    """--report's value even when another argument is bad (the report that request would write)."""
+    pre = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    pre.add_argument("--report", type=Path, default=REPORT)
+    try:
+        return pre.parse_known_args(list(argv))[0].report
+    except (SystemExit, argparse.ArgumentError):
+        return REPORT
 
 
 def float_reference(model_dir: Path, prompt: list[int], n: int) -> tuple[list[int] | None, str]:
@@ -66,30 +113,42 @@ def predicted_cycles(cfg: dict, rtl: dict, positions: range) -> float | None:
 
 
 def main(argv=None) -> int:
+    """Exit status 0, 1 (mismatch or simulation failure) or 2 (a refused request, one line on stderr).
+    The report (run.json) is written only at the end of a run, atomically; a refused or failed
+    request removes the previous one, so a run.json on disk is always a finished run's."""
+    REFUSED_REPORT[0] = _report_path(sys.argv[1:] if argv is None else argv)
+    code = cli.main(lambda: _main(argv))
+    if code == 2 and not _context_full[0]:
+        REFUSED_REPORT[0].unlink(missing_ok=True)
+    return code
+
+
+_context_full = [False]
+
+
+def _main(argv=None) -> int:
+    _context_full[0] = False
     args = parse_args(argv)
     try:
         cfg, _ = load_params(args.params)
-    except (OSError, ParamError) as exc:
-        print(f"error: cannot load the parameter file {args.params}: {exc}", file=sys.stderr)
-        return 2
+    except ParamError as exc:
+        raise cli.UserError(f"cannot load the parameter file {args.params}: {exc}") from None
+    except OSError as exc:
+        raise cli.UserError(f"cannot load the parameter file {args.params}: {exc.strerror or exc}; accepted: an "
+                            "existing parameter file (models.quantize.save_params)") from None
     prompt = list(args.prompt.encode("utf-8"))
     max_seq = cfg["max_seq"]
-    if not prompt:
-        print("error: the prompt is empty", file=sys.stderr)
-        return 2
-    if args.tokens < 1:
-        print(f"error: --tokens must be >= 1, got {args.tokens}", file=sys.stderr)
-        return 2
     if len(prompt) >= max_seq:
-        print(f"error: the prompt is {len(prompt)} tokens; the context holds {max_seq}", file=sys.stderr)
-        return 2
+        raise cli.UserError(f"{args.prompt_source}: the prompt is {len(prompt)} tokens; the context holds {max_seq}; "
+                            f"accepted: 1 to {max_seq - 1} UTF-8 bytes")
     fits = max_seq - len(prompt)  # the last token fed sits at position max_seq - 1
     n = min(args.tokens, fits)
     try:
         rtl = rtl_parameters(cfg, args.lanes)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise cli.UserError(f"--lanes {args.lanes}: {exc}; accepted: a divisor of D={cfg['d_model']} and "
+                            f"DFfn={cfg['d_ffn']}") from None
+    args.report.unlink(missing_ok=True)  # from here on, run.json appears only when this run finishes
 
     print(f"spatial-llm-rtl: {cfg['n_layer']}-layer GPT-2 (d={cfg['d_model']}, {cfg['n_head']} heads, "
           f"context {max_seq}) from {args.params.relative_to(ROOT) if args.params.is_relative_to(ROOT) else args.params}")
@@ -113,6 +172,9 @@ def main(argv=None) -> int:
                                  result=str(result_file)))
     except SimulationFailure as exc:
         print(f"error: the simulation failed:\n{exc}", file=sys.stderr)
+        return 1
+    if not result_file.is_file():
+        print(f"error: the simulation wrote no result ({result_file})", file=sys.stderr)
         return 1
     res = json.loads(result_file.read_text())
 
@@ -143,8 +205,7 @@ def main(argv=None) -> int:
             f"token {n + 1} would sit at position {len(prompt) + n}, outside the {max_seq}-position KV cache"),
         "wall_s": time.time() - start,
     }
-    args.report.parent.mkdir(parents=True, exist_ok=True)
-    args.report.write_text(json.dumps(report, indent=1))
+    cli.write_atomic(args.report, json.dumps(report, indent=1))
 
     print("\n" + "=" * 72)
     print(f"prompt          : {args.prompt!r}")
@@ -159,8 +220,9 @@ def main(argv=None) -> int:
     print(f"simulation speed: {report['sim_cycles_per_second']:,.0f} cycles/s on {args.sim}")
     print(f"report          : {args.report}")
     if report["refused"]:
-        print(f"error: context full: {report['refused']}; refused after {n} tokens", file=sys.stderr)
-        return 2
+        _context_full[0] = True  # the report of what fitted stays
+        raise cli.UserError(f"context full: {report['refused']}; refused after {n} tokens; "
+                            f"accepted: prompt + tokens <= {max_seq}")
     return 0 if res["bit_exact"] else 1
 
 

@@ -22,6 +22,7 @@ from harness.decoder_layer import LayerHarness, pos_beat, write_memfiles
 from models import layer as layer_model
 from models.gpt2 import IntGPT2
 from tbkit.axis import signed, unsigned
+from tbkit.cli import write_atomic
 from tbkit.env import tb_config
 
 
@@ -102,4 +103,4 @@ async def decode(dut):
         "sim_wall_s": wall,
         "sim_cycles_per_second": (int(dut.cycle.value) - start_cycle) / wall,
     }
-    Path(cfg_tb["result"]).write_text(json.dumps(result, indent=1))
+    write_atomic(Path(cfg_tb["result"]), json.dumps(result, indent=1))  # the launcher never sees half a file

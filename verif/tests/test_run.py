@@ -14,15 +14,21 @@ import run_gpt2  # noqa: E402
 
 @pytest.mark.parametrize("args, message", [
     (["--prompt", ""], "the prompt is empty"),
-    (["--tokens", "0"], "--tokens must be >= 1"),
+    (["--tokens", "0"], "--tokens=0 is out of range; accepted: a whole number >= 1"),
     (["--prompt", "x" * 128], "the prompt is 128 tokens; the context holds 128"),
     (["--params", "/nonexistent/params.npz"], "cannot load the parameter file"),
     (["--lanes", "3"], "is not a multiple of lanes=3"),
 ])
 def test_run_rejects_bad_requests(args, message, capsys, tmp_path):
-    assert run_gpt2.main(args + ["--report", str(tmp_path / "run.json")]) == 2
-    assert message in capsys.readouterr().err
-    assert not (tmp_path / "run.json").exists()
+    """Refused before any build, in one line; the stale report of an earlier run is removed (a
+    run.json on disk is always a finished run's)."""
+    report = tmp_path / "run.json"
+    report.write_text('{"stale": true}')
+    assert run_gpt2.main(args + ["--report", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.count("\n") == 1 and err.startswith("error: "), err
+    assert not report.exists()
 
 
 def test_run_to_full_context_then_refuses(capsys, tmp_path):
