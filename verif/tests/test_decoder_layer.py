@@ -2,7 +2,9 @@
 
 - the trained tiny GPT-2 (d=128, 4 heads, 2 layers) on both simulators;
 - every position of its 128-entry cache, on Verilator;
-- GPT-2-small shapes (d=768, 12 heads, d_ffn=3072) with random weights, a few tokens, on Verilator.
+- GPT-2-small shapes (d=768, 12 heads, d_ffn=3072) with random weights, a few tokens, on Verilator;
+- the error path (a position outside the cache, a layer id without a region, a reset in the middle
+  of a token) on a tiny random 2-layer model (d=32, 2 heads, d_ffn=64, 8 positions), both simulators.
 """
 
 import os
@@ -51,3 +53,22 @@ def test_decoder_layer_gpt2_small_stress():
     """GPT-2-small shapes through the whole stress matrix (about 2 minutes on Verilator)."""
     path, cfg = gpt2_small_params()
     run_layer("verilator", path, cfg, lanes=64, tokens=3)
+
+
+def tiny_random_params():
+    """A tiny random 2-layer GPT-2 (d=32, 2 heads, d_ffn=64, MaxSeq 8): cheap tokens, and a cache
+    short enough that the error tokens' wrapped addresses land on rows the next tokens read."""
+    path = SIM_BUILD / "fixtures" / f"tiny_random_2layer_{os.getpid()}.npz"  # one per xdist worker
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cfg, _ = random_int_gpt2(path, n_layer=2, d=32, n_head=2, d_ffn=64, n_pos=8, seed=11)
+    return path, cfg
+
+
+@pytest.mark.parametrize("sim", SIMS)
+def test_decoder_layer_error_path(sim):
+    """pos_error / layer_error rise, error tokens write nothing (the next tokens, reading the rows
+    they would have hit, stay bit-exact), and a reset in the middle of a token is followed by
+    bit-exact clean tokens (tb_decoder_layer.ERROR_PATH_TESTS)."""
+    path, cfg = tiny_random_params()
+    run_layer(sim, path, cfg, lanes=8, tokens=2, error_path=True,
+              testcase=["test_pos_error", "test_layer_error", "test_reset_mid_token"])
