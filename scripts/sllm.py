@@ -191,6 +191,10 @@ def soak(seeds: int | None) -> int:
     return code
 
 
+def _rel(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def write_report(coverage: bool, soak_seeds: int | None = None, wall: float | None = None,
                  runs: list[dict] | None = None) -> tuple[int, int]:
     """The regression report from runs.jsonl and junit.xml (and the runs' coverage files): the
@@ -206,12 +210,12 @@ def write_report(coverage: bool, soak_seeds: int | None = None, wall: float | No
                            shard=cli.env("SHARD"), git=rep["git"])
         report.print_soak(rep["soak"])
         cli.write_atomic(SOAK, json.dumps(rep["soak"], indent=1))
-        print(f"  soak report: {SOAK.relative_to(ROOT)}")
+        print(f"  soak report: {_rel(SOAK)}")
     html = report.write_html(rep, REPORTS / "regression.html")
     passed, failed = summary(JUNIT)
-    print(f"  JUnit XML: {JUNIT.relative_to(ROOT)}; report: {html.relative_to(ROOT)}")
+    print(f"  JUnit XML: {_rel(JUNIT)}; report: {_rel(html)}")
     if coverage:
-        print(f"  coverage: {(REPORTS / 'coverage.json').relative_to(ROOT)}, HTML: {(REPORTS / 'coverage' / 'index.html').relative_to(ROOT)}")
+        print(f"  coverage: {_rel(REPORTS / 'coverage.json')}, HTML: {_rel(REPORTS / 'coverage' / 'index.html')}")
     print(f"{passed} passed, {failed} failed")
     return passed, failed
 
