@@ -158,6 +158,40 @@ def residual_add(a: Stream, b: Stream, rq_stages: int = ADD_RQ_STAGES) -> Stream
 
 
 # --------------------------------------------------------------------------------------------------
+# rtl/out_stage.sv
+#   "Latency: in_valid -> m_axis_tvalid: RqStages (if Requant) + 1 (FIFO) cycles. Throughput: 1 beat
+#    per cycle." "The counter holds items issued but not yet taken at m_axis."
+#   An item issued in cycle c (its producer's pipeline: in_valid `delay` cycles later) holds its
+#   credit in cycles c+1 .. c+R, R = delay + latency (taken at m_axis in cycle c+R with no
+#   backpressure). A producer offering one item per cycle is therefore granted `depth` items per
+#   max(depth, R + 1) cycles: full rate iff depth >= R + 1 = delay + RqStages + 2 (Requant) or
+#   delay + 2, one more than the header's "Depth >= (unit pipeline + requant + 1)" when the unit
+#   pipeline is counted as `delay` (tb_out_stage's test_timing measures it, at Depth 1, 2 and more).
+# --------------------------------------------------------------------------------------------------
+def out_stage_latency(requant: bool, rq_stages: int) -> int:
+    """in_valid -> m_axis_tvalid cycles."""
+    return (rq_stages if requant else 0) + 1
+
+
+def out_stage_full_rate_depth(delay: int, requant: bool, rq_stages: int) -> int:
+    """The smallest Depth at which a producer with a `delay`-cycle pipeline issues every cycle."""
+    return delay + out_stage_latency(requant, rq_stages) + 1
+
+
+def out_stage_issue(i: int, depth: int, delay: int, requant: bool, rq_stages: int) -> int:
+    """Cycle (after the first) at which the i-th of back-to-back offered items is issued."""
+    period = max(depth, out_stage_full_rate_depth(delay, requant, rq_stages))
+    return (i // depth) * period + i % depth
+
+
+def out_stage(x: Stream, depth: int, delay: int, requant: bool, rq_stages: int) -> Stream:
+    """Items offered from x.first at one per cycle (x.beats of them), no backpressure: the stream at
+    m_axis (the items issued by the credit rule, each delay + latency cycles after its issue)."""
+    r = delay + out_stage_latency(requant, rq_stages)
+    return Stream(x.first + r, x.first + out_stage_issue(x.beats - 1, depth, delay, requant, rq_stages) + r, x.beats)
+
+
+# --------------------------------------------------------------------------------------------------
 # rtl/axis_pack.sv
 #   "one element per input beat to Ratio elements per output beat ... Latency: 1 cycle after the
 #    group's last element. Throughput: 1 input beat per cycle"
