@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// layernorm: integer LayerNorm over a d-vector (ops.layernorm), bit-exact; int InBits in, int8 out.
+// layernorm: integer LayerNorm (ops.layernorm, GPT-2: int InBits in, int8 out) or, with Rms = 1,
+// integer RMSNorm (llama_ops.rmsnorm, Llama: int InBits in, int OutBits out) over a d-vector,
+// bit-exact. The two share everything but the statistics and the last output step.
 //
 // Per vector of d = (beats * Lanes) elements (tlast ends it; d <= MaxDim), docs/numerics.md:
 //   load:   buffer x; S1 = sum x, S2 = sum x^2
-//   stats:  V = d*S2 - S1^2 + eps_v; k = (62 - bitlen(V)) / 2; Vn = V << 2k       (2 cycles)
+//   stats:  V = d*S2 - S1^2 + eps_v (RMSNorm: V = S2 + eps_v);
+//           k = (62 - bitlen(V)) / 2; Vn = V << 2k                                (2 cycles)
 //           r = isqrt(Vn)             (isqrt.sv, digit by digit, 31 cycles)
 //           inv = floor(2^61 / r)     (divider.sv, the one division, 62 cycles)
 //   output, per element i (pipelined, Lanes per cycle):
-//           c = d*x_i - S1; z = RDBPOT(c*inv, 45 - k)
+//           c = d*x_i - S1; z = RDBPOT(c*inv, 45 - k)    (RMSNorm: c = x_i; z = RDBPOT(c*inv, 31 - k))
 //           t = rescale(z, g_mult[i], g_shift[i]) (requant.sv); t = -t if g_neg[i]
-//           y = sat8(RDBPOT(t + beta_q[i], 8))
+//           y = sat8(RDBPOT(t + beta_q[i], 8))           (RMSNorm: y = sat_OutBits(t); beta_q unused)
 // Configuration: eps_v (input port, static while a vector is in flight). The per-channel words
 // (sllm_pkg::ln_chan_t: g_neg, g = {g_shift, g_mult}, beta_q) live in a MaxDim-entry memory inside
 // the unit, written through the prm_* port (prm_we writes prm_wdata to channel prm_addr at the
@@ -35,14 +38,16 @@ module layernorm
   import sllm_pkg::*;
 #(
   parameter int Lanes    = 1,    // elements per beat (a power of two)
-  parameter int InBits   = 16,   // input width: 16 (residual stream) or 8; 2..16
+  parameter int InBits   = 16,   // input width: 2..16 (LayerNorm), 2..24 (RMSNorm)
   parameter int MaxDim   = 768,  // longest vector d (a multiple of Lanes, <= 4096)
   parameter int RqStages = 3,    // pipeline stages of the gamma requant (1..3)
+  parameter int Rms      = 0,    // 0: LayerNorm; 1: RMSNorm (no mean, no beta)
+  parameter int OutBits  = 8,    // output width: 8 (LayerNorm); 2..32 (RMSNorm)
   localparam int ChanWidth = (MaxDim > 1) ? $clog2(MaxDim) : 1
 ) (
   input  wire logic                    clk,
   input  wire logic                    rst_n,
-  // Configuration: eps_v = max(1, round(eps * d^2 / s_x^2)) < 2^56
+  // Configuration: eps_v = max(1, round(eps * d^2 / s_x^2)) < 2^56 (RMSNorm: eps * d / s_x^2)
   input  wire logic [61:0]             eps_v,
   // Per-channel parameter load port
   input  wire logic                    prm_we,
@@ -53,8 +58,8 @@ module layernorm
   input  wire logic                    s_axis_tlast,
   input  wire logic                    s_axis_tvalid,
   output logic                         s_axis_tready,
-  // Output: Lanes x int8
-  output logic      [8*Lanes-1:0]      m_axis_tdata,
+  // Output: Lanes x int OutBits
+  output logic      [OutBits*Lanes-1:0] m_axis_tdata,
   output logic                         m_axis_tlast,
   output logic                         m_axis_tvalid,
   input  wire logic                    m_axis_tready
@@ -63,7 +68,11 @@ module layernorm
   initial begin
     if (Lanes < 1 || (Lanes & (Lanes - 1)) != 0)
       $fatal(1, "layernorm: Lanes must be a power of two, got %0d", Lanes);
-    if (InBits < 2 || InBits > 16) $fatal(1, "layernorm: InBits must be in [2, 16], got %0d", InBits);
+    if (Rms != 0 && Rms != 1) $fatal(1, "layernorm: Rms must be 0 or 1, got %0d", Rms);
+    if (InBits < 2 || InBits > (Rms != 0 ? 24 : 16))
+      $fatal(1, "layernorm: InBits must be in [2, %0d] (Rms = %0d), got %0d", Rms != 0 ? 24 : 16, Rms, InBits);
+    if (Rms == 0 && OutBits != 8) $fatal(1, "layernorm: OutBits must be 8 for LayerNorm (Rms = 0), got %0d", OutBits);
+    if (OutBits < 2 || OutBits > 32) $fatal(1, "layernorm: OutBits must be in [2, 32], got %0d", OutBits);
     if (MaxDim < 1 || MaxDim > 4096) $fatal(1, "layernorm: MaxDim must be in [1, 4096], got %0d", MaxDim);
     if (MaxDim % Lanes != 0) $fatal(1, "layernorm: MaxDim (%0d) must be a multiple of Lanes (%0d)", MaxDim, Lanes);
     if (RqStages < 1 || RqStages > 3) $fatal(1, "layernorm: RqStages must be in [1, 3], got %0d", RqStages);
@@ -76,6 +85,8 @@ module layernorm
   localparam int S2Width    = 2 * InBits + 12;                     // unsigned
   localparam int PipeStages = 3 + RqStages;                        // read, product, z, requant
   localparam int Depth      = PipeStages + 2;                      // output FIFO beats
+  localparam logic signed [63:0] OutMax = (64'sd1 <<< (OutBits - 1)) - 64'sd1;
+  localparam logic signed [63:0] OutMin = -(64'sd1 <<< (OutBits - 1));
 
   // RDBPOT(x, e): x / 2^e rounded to nearest, ties away from zero (gemmlowp).
   function automatic logic signed [63:0] rdbpot64(input logic signed [63:0] x, input logic [5:0] e);
@@ -116,7 +127,7 @@ module layernorm
     lane_sum_sq = '0;
     for (int l = 0; l < Lanes; l++) begin
       x = data[InBits*l +: InBits];
-      lane_sum_sq = lane_sum_sq + S2Width'($unsigned(32'(x) * 32'(x)));
+      lane_sum_sq = lane_sum_sq + S2Width'($unsigned(64'(x) * 64'(x)));
     end
   endfunction
 
@@ -191,8 +202,8 @@ module layernorm
           state_d = Stat;
         end
       end
-      Stat: begin  // V = d*S2 - S1^2 + eps_v
-        v_d = 64'(d_q) * 64'(s2_q) - 64'(s1_64 * s1_64) + 64'(eps_v);
+      Stat: begin  // V = d*S2 - S1^2 + eps_v (RMSNorm: S2 + eps_v)
+        v_d = (Rms != 0) ? 64'(s2_q) + 64'(eps_v) : 64'(d_q) * 64'(s2_q) - 64'(s1_64 * s1_64) + 64'(eps_v);
         state_d = Norm;
       end
       Norm: begin
@@ -224,17 +235,18 @@ module layernorm
     v_q      <= v_d;
     k_q      <= k_d;
     inv_q    <= inv_d;
-    zshift_q <= 6'd45 - 6'(k_q);
+    zshift_q <= ((Rms != 0) ? 6'd31 : 6'd45) - 6'(k_q);
   end
 
   // ---- Output pipeline -----------------------------------------------------------------------
-  // stage 1: registered reads of x and the parameters; stage 2: p = (d*x - S1) * inv;
-  // stage 3: z = RDBPOT(p, 45 - k); requant (RqStages): t = rescale(z, g_mult, g_shift), with
-  // {beta_q, g_neg, tlast} riding along as user bits; then y = sat8(RDBPOT(+-t + beta_q, 8)).
+  // stage 1: registered reads of x and the parameters; stage 2: p = c * inv;
+  // stage 3: z = RDBPOT(p, zshift); requant (RqStages): t = rescale(z, g_mult, g_shift), with
+  // {beta_q, g_neg, tlast} riding along as user bits; then y = sat8(RDBPOT(+-t + beta_q, 8))
+  // (RMSNorm: y = sat_OutBits(+-t)).
   /* verilator lint_off UNUSEDSIGNAL */  // lane 0 carries valid and tlast for all lanes
   logic [Lanes-1:0] rq_valid, rq_last;
   /* verilator lint_on UNUSEDSIGNAL */
-  logic [8*Lanes-1:0] y;
+  logic [OutBits*Lanes-1:0] y;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -254,7 +266,7 @@ module layernorm
     ln_chan_t s1_prm_q, s2_prm_q, s3_prm_q;
     logic signed [63:0] s2_p_q, s3_z_q;
     logic signed [InBits-1:0] x;
-    logic signed [InBits+13:0] c;  // d*x - S1
+    logic signed [InBits+13:0] c;  // d*x - S1 (RMSNorm: x)
 
     if (Lanes == 1) begin : g_one
       always_ff @(posedge clk) begin
@@ -268,7 +280,7 @@ module layernorm
     end
 
     assign x = s1_x_q[InBits*l +: InBits];
-    assign c = $signed({1'b0, d_q}) * (InBits+14)'(x) - (InBits+14)'(s1_q);
+    assign c = (Rms != 0) ? (InBits+14)'(x) : $signed({1'b0, d_q}) * (InBits+14)'(x) - (InBits+14)'(s1_q);
 
     always_ff @(posedge clk) begin
       s1_prm_q <= prm_q[rd_index];
@@ -288,7 +300,7 @@ module layernorm
     logic rq_hi, rq_lo;
     logic [63:0] z_unused;
     /* verilator lint_on UNUSEDSIGNAL */
-    assign z_unused = s3_z_q;  // |z| < 2^23: the low 32 bits go to the requant
+    assign z_unused = s3_z_q;  // |z| < 2^23 (RMSNorm: <= 2^30): the low 32 bits go to the requant
 
     requant #(.OutBits(8), .Stages(RqStages), .UserWidth(34)) u_gamma (
       .clk, .rst_n, .en(1'b1),
@@ -301,14 +313,14 @@ module layernorm
     assign rq_last[l] = rq_user[0];
     assign t_signed   = rq_user[1] ? -t : t;
     assign u          = 64'(t_signed) + 64'($signed(rq_user[33:2]));
-    assign r          = rdbpot64(u, 6'd8);
-    assign y[8*l +: 8] = (r > 64'sd127) ? 8'sd127 : (r < -64'sd128) ? -8'sd128 : r[7:0];
+    assign r          = (Rms != 0) ? 64'(t_signed) : rdbpot64(u, 6'd8);
+    assign y[OutBits*l +: OutBits] = (r > OutMax) ? OutMax[OutBits-1:0] : (r < OutMin) ? OutMin[OutBits-1:0] : r[OutBits-1:0];
   end
 
   /* verilator lint_off UNUSEDSIGNAL */  // issue is gated by the credit, not by idle
   logic out_idle;
   /* verilator lint_on UNUSEDSIGNAL */
-  out_stage #(.Lanes(Lanes), .OutBits(8), .Requant(0), .Depth(Depth)) u_out (
+  out_stage #(.Lanes(Lanes), .OutBits(OutBits), .Requant(0), .Depth(Depth)) u_out (
     .clk, .rst_n, .credit, .issue,
     .in_valid(rq_valid[0]), .in_last(rq_last[0]), .in_data(y), .in_scale({$bits(rq_scale_t){1'b0}}),
     .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready, .idle(out_idle)

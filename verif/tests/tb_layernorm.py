@@ -1,4 +1,6 @@
-"""pyuvm testbench for rtl/layernorm.sv: int InBits d-vector -> int8, per-channel gamma/beta.
+"""pyuvm testbench for rtl/layernorm.sv: int InBits d-vector -> int8, per-channel gamma/beta; with
+the parameter Rms = 1, the same unit as RMSNorm (llama_ops.rmsnorm: int OutBits out, no beta, its
+gamma from llama_quant.quant_rmsnorm), whose blocks report as "rmsnorm".
 
 Each test draws a LayerNorm as the quantiser would make it (quantize.quant_layernorm: gamma
 around 1 with some negative and near-zero channels, beta, eps = 1e-5, a random input scale and
@@ -11,7 +13,7 @@ are 1 beat, MaxDim, then random lengths, of kinds: realistic (Gaussian with outl
 import numpy as np
 from cocotb.triggers import RisingEdge
 
-from models import ops, quantize
+from models import llama_ops, llama_quant, ops, quantize
 from tbkit.coverage import Covergroup
 from perfmodel import units
 from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config, vector_length
@@ -22,6 +24,9 @@ cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, IN_BITS, MAX_DIM = P.get("Lanes", 1), P.get("InBits", 16), P.get("MaxDim", 768)
 RQ_STAGES = P.get("RqStages", units.LN_RQ_STAGES)
+RMS, OUT_BITS = P.get("Rms", 0), P.get("OutBits", 8)  # Rms = 1: RMSNorm (llama_ops.rmsnorm)
+NAME = "rmsnorm" if RMS else "layernorm"
+OUT_LO, OUT_HI = -(1 << (OUT_BITS - 1)), (1 << (OUT_BITS - 1)) - 1
 MAX_BEATS = MAX_DIM // LANES
 LO, HI = -(1 << (IN_BITS - 1)), (1 << (IN_BITS - 1)) - 1
 
@@ -37,7 +42,12 @@ async def configure(env, rng):
     s_x = range_x / HI
     s_y = float(np.exp(rng.uniform(np.log(1.5), np.log(12.0)))) / 127
     s_y = max(s_y, np.abs(g).max() / 200)  # the quantiser needs s_y > |gamma| / 256
-    q = quantize.quant_layernorm(g, b, 1e-5, d, s_x, s_y, "ln")
+    if RMS:  # int OutBits out, no beta: the output range sometimes saturates
+        s_y = float(np.abs(g).max() * np.exp(rng.uniform(np.log(1.5), np.log(12.0)))) / OUT_HI
+        q = llama_quant.quant_rmsnorm(g, 1e-5, d, s_x, s_y, "ln")
+        q["ln.beta_q"] = np.zeros(d, np.int64)
+    else:
+        q = quantize.quant_layernorm(g, b, 1e-5, d, s_x, s_y, "ln")
     ln = env.state
     ln.update({k: np.asarray(q[f"ln.{k}"], np.int64) for k in ("g_mult", "g_shift", "g_neg", "beta_q")})
     ln["eps_v"] = int(q["ln.eps_v"])
@@ -56,7 +66,10 @@ async def configure(env, rng):
 def model(txn, ln):
     x = txn["s_axis"]
     d = len(x)
-    y = ops.layernorm(x, IN_BITS, ln["eps_v"], *(ln[k][:d] for k in ("g_mult", "g_shift", "g_neg", "beta_q")))
+    if RMS:
+        y = llama_ops.rmsnorm(x, IN_BITS, ln["eps_v"], *(ln[k][:d] for k in ("g_mult", "g_shift", "g_neg")), OUT_BITS)
+    else:
+        y = ops.layernorm(x, IN_BITS, ln["eps_v"], *(ln[k][:d] for k in ("g_mult", "g_shift", "g_neg", "beta_q")))
     return {"m_axis": [y]}
 
 
@@ -102,11 +115,11 @@ def covergroup():
     points = {
         "kind": (kind_bin, ["zero variance", "only extremes", "variance < 1", "other"]),
         "length": (length_bin, lengths),
-        "saturates_high": (lambda t: bool((t["outputs"]["m_axis"][0] == 127).any()), [True, False]),
-        "saturates_low": (lambda t: bool((t["outputs"]["m_axis"][0] == -128).any()), [True, False]),
+        "saturates_high": (lambda t: bool((t["outputs"]["m_axis"][0] == OUT_HI).any()), [True, False]),
+        "saturates_low": (lambda t: bool((t["outputs"]["m_axis"][0] == OUT_LO).any()), [True, False]),
         "mode": MODE_POINT,
     }
-    return Covergroup("layernorm", points)  # bins merge over every MaxDim built
+    return Covergroup(NAME, points)  # bins merge over every MaxDim built
 
 
 class TimingTest(BlockTest):
@@ -132,9 +145,9 @@ class TimingTest(BlockTest):
 
 
 SPEC = BlockSpec(
-    name="layernorm",
+    name=NAME,
     inputs={"s_axis": Port(IN_BITS, signed=True)},
-    outputs={"m_axis": Port(8, signed=True)},
+    outputs={"m_axis": Port(OUT_BITS, signed=True)},
     model=model,
     stimulus=stimulus,
     transactions=cfg.get("transactions", 12),
