@@ -464,7 +464,7 @@ def _kind(label: str) -> str:
     return KINDS.get(label.split("_", 1)[0], "invariant")
 
 
-def properties_of(res: dict) -> list[dict]:
+def properties_of(res: dict, unit: Unit | None = None) -> list[dict]:
     """Per assertion of one sby run: name, kind, status (proven / bounded / failed / unknown), depth."""
     model = Path(res.get("model", ""))
     props = []
@@ -491,8 +491,15 @@ def properties_of(res: dict) -> list[dict]:
                     status, depth = "bounded", res["depth"]  # base case held to the depth; not inductive
                 else:
                     status, depth = "unknown", res["depth"]
-                props.append({"name": name, "kind": _kind(label), "status": status, "depth": int(depth),
-                              "task": res["task"], "location": loc})
+                prop = {"name": name, "kind": _kind(label), "status": status, "depth": int(depth),
+                        "task": res["task"], "location": loc}
+                if unit is not None and label == "live_wait" and status == "bounded":
+                    port = scope.rsplit("_", 1)[0] if scope not in unit.inputs + unit.outputs else scope
+                    window = max_wait(unit, port)
+                    # a window the BMC depth cannot span checks nothing yet: say so
+                    prop["window"] = window
+                    prop["window_reached"] = window + 3 <= int(depth)  # reset, then window + 1 idle cycles
+                props.append(prop)
     return props
 
 
@@ -515,7 +522,7 @@ def merge_unit(unit: Unit, results: list[dict]) -> dict:
                                 "status": {"PASS": "proven", "FAIL": "failed"}.get(p["status"], "unknown"),
                                 "depth": 0, "task": "struct"}
             continue
-        for p in properties_of(res):
+        for p in properties_of(res, unit):
             old = merged.get(p["name"])
             if old is None:
                 merged[p["name"]] = p
@@ -618,13 +625,20 @@ def explain(entry: dict) -> str:
 
 
 def _table(entries: list[dict]) -> str:
-    rows = ["unit            proven bounded failed unknown  twins(failed/expected)  result"]
+    rows = ["unit            proven bounded failed unknown  twins(failed/expected)  result  liveness"]
     for e in entries:
         c = {s: sum(p["status"] == s for p in e["properties"]) for s in RANK}
         tw = f"{sum(t['failed_as_expected'] for t in e['twins'])}/{len(e['twins'])}"
         depth = max((p["depth"] for p in e["properties"] if p["status"] == "bounded"), default=0)
+        live = [p for p in e["properties"] if p["kind"] == "liveness"]
+        if not live:
+            lv = "-"
+        elif any(p.get("window_reached") is False for p in live):
+            lv = f"window not reached at BMC depth {depth}: not proven (see the note)"
+        else:
+            lv = "proven" if all(p["status"] == "proven" for p in live) else f"bounded, BMC depth {depth}"
         rows.append(f"{e['unit']:<15} {c['proven']:>6} {c['bounded']:>7} {c['failed']:>6} {c['unknown']:>7}  "
-                    f"{tw:>22}  {'ok' if unit_ok(e) else 'FAIL'}" + (f"  (BMC depth {depth})" if depth else ""))
+                    f"{tw:>22}  {'ok' if unit_ok(e) else 'FAIL':<6}  {lv}")
     return "\n".join(rows)
 
 
