@@ -176,7 +176,7 @@ def soak(seeds: int | None) -> int:
     RUNS_LOG.unlink(missing_ok=True)
     SOAK.unlink(missing_ok=True)  # soak.json appears only once this soak has finished
     base = int.from_bytes(os.urandom(4), "little")
-    cmd = pytest_cmd(False) + ["--soak", str(seeds), "--soak-base", str(base), "-k", "soak"]
+    cmd = pytest_cmd(False) + ["--soak", str(seeds), "--soak-base", str(base)]
     start = time.time()
     code = subprocess.call(cmd, cwd=ROOT)
     wall = time.time() - start

@@ -9,11 +9,12 @@ the test's node id and its repeat index; the test sees it as SEED, so the runner
 records it in runs.jsonl, and it is attached to the JUnit case as the property `seed`.
 
 Sharding (`--shard i/N` or SHARD=i/N, 1 <= i <= N): after every other selection (-m, -k), the
-selected items are sorted by node id and item k goes to shard k % N + 1. Every machine that
+selected items are sorted and item k goes to shard k % N + 1. Every machine that
 collects the same commit computes the same split, the N shards are disjoint and together hold
 every item exactly once, and their sizes differ by at most one (a hash would leave them uneven
-for a few hundred items). A soak test's repeats sit next to each other in that order, so they
-land on different shards.
+for a few hundred items). The order is by the node id without its soak repeat, so a test's
+repeats sit next to each other and land on different shards. With --soak, only the repeats run
+(the other tests are deselected).
 """
 
 from __future__ import annotations
@@ -100,15 +101,23 @@ def soak_seed(request, monkeypatch, record_property):
     yield seed
 
 
+def _is_repeat(item) -> bool:
+    return "soak_seed" in getattr(getattr(item, "callspec", None), "params", {})
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(session, config, items):
+    deselected = []
+    if config.getoption("--soak"):  # a soak runs the repeats only
+        deselected = [it for it in items if not _is_repeat(it)]
+        items[:] = [it for it in items if _is_repeat(it)]
     shard = _shard_of(config)
-    if not shard:
-        return
-    i, n = shard
-    ordered = sorted(items, key=lambda it: it.nodeid)
-    keep = {id(it) for k, it in enumerate(ordered) if k % n == i - 1}
-    deselected = [it for it in items if id(it) not in keep]
-    items[:] = [it for it in items if id(it) in keep]
+    if shard:
+        i, n = shard
+        # Sorted by the test without its repeat index, then the id: a test's repeats are neighbours.
+        ordered = sorted(items, key=lambda it: (base_node(it.nodeid), it.nodeid))
+        keep = {id(it) for k, it in enumerate(ordered) if k % n == i - 1}
+        deselected += [it for it in items if id(it) not in keep]
+        items[:] = [it for it in items if id(it) in keep]
     if deselected:
         config.hook.pytest_deselected(items=deselected)

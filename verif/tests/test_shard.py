@@ -42,6 +42,7 @@ def test_shards_partition_the_set(n):
 def test_soak_repeats_block_tests_only():
     plain, soaked = collect(), collect("--soak", "3")
     repeated = [t for t in soaked if report.SOAK_ID.search(t)]
+    assert repeated == soaked, "a soak runs the repeats only"
     assert repeated and all(report.soak_base_node(t) in plain for t in repeated)
     assert not any("test_words" in t for t in repeated), "a non-simulation test was soaked"
     assert not any("reject" in t for t in repeated), "a deterministic rejection test was soaked"
