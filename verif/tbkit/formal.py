@@ -676,6 +676,9 @@ def main(argv: list[str] | None = None) -> int:
         write_report(entries, seconds)
     print(_table(entries))
     for e in entries:
+        if e.get("note"):
+            print(f"  {e['unit']}: {e['note']}")
+    for e in entries:
         if not unit_ok(e):
             print(f"--- {e['unit']}\n" + explain(e))
     print(f"formal: {len(entries)} units in {seconds:.0f} s; report {REPORT.relative_to(ROOT)}")
