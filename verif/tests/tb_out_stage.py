@@ -7,7 +7,7 @@ while `credit` is high and reaches out_stage Delay cycles later. The model is op
 lane with the beat's scale (Requant = 1) or the identity (Requant = 0, the scale is random and must
 be ignored). The stimulus mixes random int32 accumulators with the edges (+-2^31 bounds, 0, +-1),
 multipliers in [2^30, 2^31-1] with the edges 0 / 1 / 2^30 / 2^31-1, shifts 0..31 with the edges,
-one scale per vector or one per beat.
+one scale per vector or one per beat (with Requant = 0 every bit of the scale word is random).
 
 Coverage beyond the data (env.state, filled by a monitor of the harness): the producer held back
 by an exhausted credit while a vector was offered, and the FIFO full while a vector waited to
@@ -128,7 +128,9 @@ def elements(rng, n):
 def stimulus(rng, index, _state):
     n = vector_length(rng, index, MAX_BEATS, LANES)
     beats = n // LANES
-    if rng.random() < 0.3:  # one scale for the whole vector (a channel's), else one per beat
+    if not REQUANT:  # ignored: any word at all, every bit (mult[31] too) random
+        scales = [int(x) for x in rng.integers(0, 1 << SCALE.width, beats)]
+    elif rng.random() < 0.3:  # one scale for the whole vector (a channel's), else one per beat
         scales = [one_scale(rng)] * beats
     else:
         scales = [one_scale(rng) for _ in range(beats)]
