@@ -88,15 +88,6 @@ module layernorm
   localparam logic signed [63:0] OutMax = (64'sd1 <<< (OutBits - 1)) - 64'sd1;
   localparam logic signed [63:0] OutMin = -(64'sd1 <<< (OutBits - 1));
 
-  // RDBPOT(x, e): x / 2^e rounded to nearest, ties away from zero (gemmlowp).
-  function automatic logic signed [63:0] rdbpot64(input logic signed [63:0] x, input logic [5:0] e);
-    logic [63:0] mask, rem, thr;
-    mask = (64'd1 << e) - 64'd1;
-    rem  = x & mask;
-    thr  = (mask >> 1) + {63'd0, x[63]};
-    return (x >>> e) + ((rem > thr) ? 64'sd1 : 64'sd0);
-  endfunction
-
   typedef enum logic [2:0] {Load, Stat, Norm, Sqrt, Div, Out} state_e;
   state_e state_q, state_d;
 

@@ -24,6 +24,15 @@ package sllm_pkg;
     logic [31:0] mult;   // multiplier, [0, 2^31-1]
   } rq_scale_t;
 
+  // RDBPOT(x, e) = x / 2^e rounded to nearest, ties away from zero (gemmlowp, docs/numerics.md).
+  function automatic logic signed [63:0] rdbpot64(input logic signed [63:0] x, input logic [5:0] e);
+    logic [63:0] mask, rem, thr;
+    mask = (64'd1 << e) - 64'd1;
+    rem  = x & mask;
+    thr  = (mask >> 1) + {63'd0, x[63]};
+    return (x >>> e) + ((rem > thr) ? 64'sd1 : 64'sd0);
+  endfunction
+
   // ---- Linear (rtl/linear.sv): one s_axis_p beat per output channel ---------------------------
   typedef struct packed {
     rq_scale_t   scale;  // the channel's requant scale
@@ -55,6 +64,12 @@ package sllm_pkg;
     logic [15:0] layer;  // KV-cache region (model layer)
     logic [15:0] pos;    // position of the token = KV-cache row
   } token_t;
+
+  // ---- RoPE (rtl/rope.sv): one entry of the cos/sin table, int16 Q1.14 each --------------------
+  typedef struct packed {
+    logic [15:0] sin;  // round(2^14 sin(pos * theta_i))
+    logic [15:0] cos;  // round(2^14 cos(pos * theta_i))
+  } rope_entry_t;
 
   // ---- GPT-2 decoder layer (rtl/decoder_layer.sv): every per-layer scalar ---------------------
   typedef struct packed {

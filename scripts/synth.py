@@ -49,6 +49,7 @@ BLOCKS = {
     "layernorm": ("layernorm", {"Lanes": 8, "MaxDim": 128}),
     "softmax": ("softmax", {"MaxLen": 256}),
     "linear": ("linear", {"Lanes": 8, "K": 128, "N": 128}),
+    "rope": ("rope", {"Lanes": 8, "HeadDim": 64, "MaxSeq": 64}),
     "attention": ("attention", {}),  # parameters: the module's defaults
     "layer": ("decoder_layer", {}),  # the decoder-layer top, defaults
 }

@@ -144,6 +144,18 @@ def gelu(x: Stream) -> Stream:
 
 
 # --------------------------------------------------------------------------------------------------
+# rtl/rope.sv
+#   "Latency: 2 cycles (input beat -> output beat valid ...). Throughput: 1 beat per cycle; one
+#   cycle per vector for its position beat."
+# --------------------------------------------------------------------------------------------------
+ROPE_LATENCY = 2
+
+
+def rope(x: Stream) -> Stream:
+    return Stream(x.first + ROPE_LATENCY, x.last + ROPE_LATENCY, x.beats)
+
+
+# --------------------------------------------------------------------------------------------------
 # rtl/residual_add.sv
 #   "Latency: 2*RqStages + 1 cycles (beats joined -> output beat valid). Throughput: 1 beat/cycle"
 #   Beats of a and b are joined: a beat leaves when both inputs have it.
