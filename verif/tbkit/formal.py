@@ -87,7 +87,14 @@ class Unit:
 def load_spec() -> dict[str, Unit]:
     raw = tomllib.loads(SPEC.read_text())
     units = {}
+    unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
+                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "twin", "note"}
+    twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth"}
     for name, u in raw.get("unit", {}).items():
+        # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
+        bad = sorted(set(u) - unit_keys) + [f"twin.{k}" for t in u.get("twin", []) for k in sorted(set(t) - twin_keys)]
+        if bad:
+            raise ValueError(f"{SPEC.relative_to(ROOT)}: unit {name}: unknown keys {bad}")
         units[name] = Unit(
             name=name, top=u.get("top", name), params=u.get("params", {}),
             inputs=u.get("inputs", []), outputs=u.get("outputs", []),
