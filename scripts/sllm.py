@@ -74,7 +74,7 @@ def lint() -> int:
 
 
 def _sim_of(test_name: str) -> str:
-    m = re.search(r"\[(verilator|icarus)\b", test_name)
+    m = re.search(r"[\[-](verilator|icarus)\b", test_name)  # [icarus-..] or [soak0-icarus-..]
     return m.group(1) if m else "python"
 
 
@@ -201,6 +201,10 @@ def write_report(coverage: bool, soak_seeds: int | None = None, wall: float | No
     terminal summary and regression.html, and soak.json when the runs are a soak's. Returns
     (passed, failed) pytest tests."""
     runs = report.read_runs() if runs is None else runs
+    if JUNIT.is_file():  # runs.jsonl is shared: keep the simulations of this run's pytest tests only
+        ours = {f"{c.get('classname', '').replace('.', '/')}.py::{c.get('name')}"
+                for c in ET.parse(JUNIT).getroot().iter("testcase")}
+        runs = [r for r in runs if r.get("node") in ours]
     cov = report.coverage_report(runs) if coverage else None
     rep = report.collect(runs, cov)
     rep["soak"] = report.soak_summary(runs, JUNIT, soak_seeds)
