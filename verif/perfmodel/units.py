@@ -156,6 +156,24 @@ def rope(x: Stream) -> Stream:
 
 
 # --------------------------------------------------------------------------------------------------
+# rtl/swiglu.sv
+#   "the products of a whole vector are buffered while max |p| is found, then read out through
+#   the shift: a vector of B = d/Lanes beats occupies the unit for about 2B + 5 cycles"
+#   Measured by its timing test: the first y beat leaves SWIGLU_LATENCY cycles after the last
+#   input beat (Shift state, the registered read, the output FIFO), then 1 beat per cycle.
+# --------------------------------------------------------------------------------------------------
+SWIGLU_LATENCY = 4
+
+
+def swiglu(x: Stream) -> Stream:
+    return Stream(x.last + SWIGLU_LATENCY, x.last + SWIGLU_LATENCY + x.beats - 1, x.beats)
+
+
+def swiglu_occupancy(beats: int) -> int:
+    return 2 * beats + SWIGLU_LATENCY - 1
+
+
+# --------------------------------------------------------------------------------------------------
 # rtl/residual_add.sv
 #   "Latency: 2*RqStages + 1 cycles (beats joined -> output beat valid). Throughput: 1 beat/cycle"
 #   Beats of a and b are joined: a beat leaves when both inputs have it.

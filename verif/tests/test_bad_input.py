@@ -77,6 +77,9 @@ CASES = [
     ("make-waves-no-test", make("waves"), {}, "make waves needs TEST; accepted:"),
     ("make-tests-block", make("tests", "BLOCK=fft"), {}, "BLOCK=fft: no testbench verif/tests/tb_fft.py; accepted: attention"),
     ("make-perf-option", make("perf", "ARGS=--fast"), {}, "unrecognized arguments: --fast; accepted: perf.py"),
+    ("make-accuracy-model-unknown", make("accuracy", "MODEL=gpt5"), {}, "--model gpt5: no such model; accepted: gpt2, smollm2"),
+    ("accuracy-windows-abc", [PY, "scripts/accuracy.py", "--windows", "abc"], {}, "--windows='abc' is not a number"),
+    ("accuracy-params-missing", [PY, "scripts/accuracy.py", "--params", f"{F}/missing.npz"], {}, "missing.npz not found"),
     ("sllm-command", SLLM + ["simulate"], {}, "invalid choice: 'simulate'"),
     ("merge-nothing", SLLM + ["merge", F], {}, "has no reports/junit.xml; accepted: a shard's sim_build folder"),
     # parameter files: missing, truncated, wrong format, newer version, pickled
