@@ -86,7 +86,7 @@ def summarise(cells: Counter) -> dict:
 
 
 def _yosys(top: str, files: list[Path], params: dict, timeout: float) -> tuple[dict, str, float]:
-    """Run yosys in a temporary working directory (YoWASP's sandbox sees it and the repository)."""
+    """Run yosys in a temporary working directory, over copies of the sources in it (slang_read)."""
     with tempfile.TemporaryDirectory() as tmp:
         script = (f"read_slang -j 1 --ignore-assertions {slang_read(top, files, params, Path(tmp), Path(tmp) / 'src')}\n"
                   f"synth_xilinx -family xcup -noiopad -flatten -top {top}\n"

@@ -160,10 +160,6 @@ def unit_sources(unit: Unit) -> list[Path]:
     return sources(unit.top)
 
 
-def _slang_params(params: dict) -> str:
-    return " ".join(f"-G {k}={v}" for k, v in params.items())
-
-
 def portlist(unit: Unit, workdir: Path) -> list[tuple[str, str, int]]:
     """[(direction, name, width)] of the unit's top at the spec's parameters (yosys portlist)."""
     files = unit_sources(unit)
@@ -323,7 +319,7 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
     files += formal
     read = " ".join(n for n, _ in files if n.endswith(".sv"))
     defs = " ".join(f"-D {d}" for d in ["FORMAL", *defines])
-    script = (f"read_slang -j 1 -I . {defs} {_slang_params({})} --top f_{unit.name} {read}\n"
+    script = (f"read_slang -j 1 -I . {defs} --top f_{unit.name} {read}\n"
               f"prep -top f_{unit.name}\n")
     return [f"{n} {p}" for n, p in files], script
 
