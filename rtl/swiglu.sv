@@ -71,6 +71,7 @@ module swiglu
   localparam int BeatWidth = $clog2(Words + 1);
   localparam int WordWidth = (Words > 1) ? $clog2(Words) : 1;
   localparam int FracBits  = 16 - IndexBits;
+  localparam logic [15:0] FracMask = 16'((32'd1 << FracBits) - 32'd1);  // a mask, not [F-1:0]: F may be 0
   localparam int PBits     = 49;              // |g * sig * up| <= 2^15 * 2^16 * 2^15
   localparam int FifoDepth = 4;               // >= 1 read stage + 1 + 1 for a full-rate output
 
@@ -95,22 +96,23 @@ module swiglu
     return m;
   endfunction
 
+  // Per lane as continuous assignments in a generate loop, not an always_comb loop: Icarus 11
+  // re-evaluates such a loop (block-local variables, table reads, part selects of a port) so
+  // often that the simulation crawled at ~10 ns of simulated time per second.
   logic [Lanes*PBits-1:0] p;
-  always_comb begin
-    for (int l = 0; l < Lanes; l++) begin
-      logic signed [15:0] g, up;
-      logic [15:0] uidx;
-      logic [IndexBits-1:0] i;
-      logic signed [63:0] t0, t1, sig;
-      g    = s_axis_g_tdata[16*l +: 16];
-      up   = s_axis_u_tdata[16*l +: 16];
-      uidx = g + 16'sh8000;
-      i    = uidx[15:FracBits];
-      t0   = 64'(tbl_q[TblAddrWidth'(i)]);
-      t1   = 64'(tbl_q[TblAddrWidth'(i) + 1'b1]);
-      sig  = t0 + rdbpot64((t1 - t0) * 64'(uidx[FracBits-1:0]), 6'(FracBits));
-      p[PBits*l +: PBits] = PBits'(64'(g) * sig * 64'(up));
-    end
+  for (genvar l = 0; l < Lanes; l++) begin : g_lane
+    logic signed [15:0]    g, up;
+    logic [15:0]           uidx;
+    logic [IndexBits-1:0]  i;
+    logic signed [63:0]    t0, t1, sig;
+    assign g    = s_axis_g_tdata[16*l +: 16];
+    assign up   = s_axis_u_tdata[16*l +: 16];
+    assign uidx = g + 16'sh8000;
+    assign i    = uidx[15:FracBits];
+    assign t0   = 64'(tbl_q[TblAddrWidth'(i)]);
+    assign t1   = 64'(tbl_q[TblAddrWidth'(i) + 1'b1]);
+    assign sig  = t0 + rdbpot64((t1 - t0) * 64'(uidx & FracMask), 6'(FracBits));
+    assign p[PBits*l +: PBits] = PBits'(64'(g) * sig * 64'(up));
   end
 
   // max |p| over the beat's lanes (a function: a loop that reads the variable it writes would
@@ -179,12 +181,10 @@ module swiglu
 
   // ---- Out: y = sat16(RDBPOT(p, e)) ----------------------------------------------------------------
   logic [Lanes*16-1:0] y;
-  always_comb begin
-    for (int l = 0; l < Lanes; l++) begin
-      logic signed [63:0] r;
-      r = rdbpot64(64'($signed(rd_p[PBits*l +: PBits])), e_q);
-      y[16*l +: 16] = (r > 64'sd32767) ? 16'h7fff : (r < -64'sd32768) ? 16'h8000 : r[15:0];
-    end
+  for (genvar l = 0; l < Lanes; l++) begin : g_out_lane
+    logic signed [63:0] r;
+    assign r = rdbpot64(64'($signed(rd_p[PBits*l +: PBits])), e_q);
+    assign y[16*l +: 16] = (r > 64'sd32767) ? 16'h7fff : (r < -64'sd32768) ? 16'h8000 : r[15:0];
   end
 
   /* verilator lint_off UNUSEDSIGNAL */  // issue is gated by the credit; no per-beat side table

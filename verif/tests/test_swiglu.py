@@ -5,11 +5,6 @@ import pytest
 
 from tbkit.runner import SIMS, expect_rejected, param_tag, run_block, sources
 
-# Held out of the default regression (make regress-full runs it): on a fresh clone the Icarus run
-# test_swiglu[icarus-Lanes2_MaxDim16] hung until CI's 90-minute limit and the Icarus rejection
-# tests failed. Back in `make test` once that hang is found and fixed (issue 16).
-pytestmark = pytest.mark.slow
-
 DEFAULT = [
     ("verilator", dict(Lanes=8, MaxDim=1536)),
     ("verilator", dict(Lanes=1, MaxDim=1, IndexBits=4)),
@@ -35,4 +30,4 @@ BAD = [(dict(Lanes=4, MaxDim=6), "swiglu: MaxDim (6) must be a positive multiple
 @pytest.mark.parametrize("sim", SIMS)
 def test_swiglu_rejects_bad_parameters(sim, params, message):
     """Illegal shapes are refused when the simulation is elaborated, with a clear message."""
-    expect_rejected("swiglu", sources("swiglu"), "tb_swiglu", sim, dict(MaxDim=16, **params), message)
+    expect_rejected("swiglu", sources("swiglu"), "tb_swiglu", sim, {"MaxDim": 16, **params}, message)
