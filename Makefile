@@ -6,8 +6,9 @@ CLI   := $(PY) scripts/sllm.py
 # reaches the command line behind the targets as an environment variable and is validated there
 # before anything is built (tbkit/cli.py: one line "error: ...; accepted: ...", exit status 2):
 # SEED, TESTCASE, SHARD=i/N (make test / regress / soak: shard i of N), SEEDS=N (make soak),
+# SIM_TIMEOUT=<s> (wall-clock limit per simulation, default 1200, 0 = none),
 # TOKENS, SIM, MODEL (make run). PROMPT is exported only when given, so PROMPT= is an empty prompt.
-export SEED WAVES TESTCASE SHARD SEEDS TOKENS SIM MODEL TEST
+export SEED WAVES TESTCASE SHARD SEEDS SIM_TIMEOUT TOKENS SIM MODEL TEST
 ifneq ($(origin PROMPT),undefined)
 export PROMPT
 endif

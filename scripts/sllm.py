@@ -17,7 +17,7 @@
   perf ARGS...    make perf: scripts/perf.py ARGS
   accuracy ARGS...  make accuracy: scripts/accuracy.py ARGS
 
-Bad input (an argument, or one of make's variables SEED, SEEDS, SHARD, TESTCASE, TEST, BLOCK) is
+Bad input (an argument, or one of make's variables SEED, SEEDS, SHARD, SIM_TIMEOUT, TESTCASE, TEST, BLOCK) is
 refused up front, before any build: one line "error: ...; accepted: ..." and exit status 2
 (tbkit.cli). Regressions run in SHARD=i/N shards when SHARD is set (verif/conftest.py).
 """
@@ -108,6 +108,7 @@ def summary(junit: Path) -> tuple[int, int]:
 def check_env(soak: bool = False) -> None:
     """make's variables that reach the simulations, validated before anything runs."""
     cli.seed_env()
+    cli.env_int("SIM_TIMEOUT", None, 0)
     shard = cli.shard(cli.env("SHARD"))
     seeds = cli.env("SEEDS")
     if seeds is not None and not soak:

@@ -49,6 +49,10 @@ def _shard_of(config) -> tuple[int, int] | None:
 
 def pytest_configure(config):
     _shard_of(config)  # a bad SHARD stops pytest before collection, with the accepted form
+    try:
+        cli.env_int("SIM_TIMEOUT", None, 0)  # and so does a bad per-simulation time limit
+    except cli.UserError as exc:
+        raise pytest.UsageError(str(exc)) from None
     if config.getoption("--soak") < 0:
         raise pytest.UsageError(f"--soak={config.getoption('--soak')} is out of range; accepted: a whole number >= 0")
     if config.getoption("--soak") and config.getoption("--soak-base") is None:

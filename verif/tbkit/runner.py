@@ -19,7 +19,9 @@ import os
 import random
 import re
 import shutil
+import signal
 import sys
+import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,7 +227,7 @@ class TestResult:
 def read_results(xml_path: Path) -> list[TestResult]:
     """Parse cocotb's xUnit results file."""
     if not xml_path.is_file():
-        raise SimulationFailure(f"no results file at {xml_path}: the simulator or the test module did not start")
+        raise SimulationFailure(f"no results file at {xml_path}: the simulator or the test module did not start;")
     results = []
     for case in ET.parse(xml_path).getroot().iter("testcase"):
         failure = case.find("failure")
@@ -266,6 +268,54 @@ def _rerun_hint(sim: str, seed: int) -> str:
     return f"rerun with SEED={seed} WAVES=1"
 
 
+DEFAULT_SIM_TIMEOUT_S = 1200  # per simulation in the regression; the slowest run takes a few minutes
+
+
+def _sim_timeout(live: bool) -> float:
+    """Wall-clock limit for one simulation: SIM_TIMEOUT seconds (0 = none; validated: a bad one is
+    a cli.UserError); none by default for live runs (make run), whose length is the user's choice."""
+    from tbkit import cli
+
+    value = cli.env_int("SIM_TIMEOUT", None, 0)
+    if value is None:
+        return 0.0 if live else float(DEFAULT_SIM_TIMEOUT_S)
+    return float(value)
+
+
+class _Watchdog:
+    """Kills this process's child processes (the simulator) after `seconds` of wall time, so that
+    a hung or crawling simulation fails with its seed instead of eating the whole CI budget."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.fired, self._timer = seconds, False, None
+
+    def __enter__(self) -> "_Watchdog":
+        if self.seconds > 0:
+            self._timer = threading.Timer(self.seconds, self._kill)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer:
+            self._timer.cancel()
+
+    def _kill(self) -> None:
+        self.fired = True
+        me = str(os.getpid())
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if fields[1] == me:  # field 4 of /proc/<pid>/stat: the parent's pid
+                try:
+                    os.kill(int(stat.parent.name), signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+
 def run_block(
     top: str,
     sources: list[Path],
@@ -287,6 +337,7 @@ def run_block(
     live=True prints the simulation's output on the terminal instead of only into sim.log.
     record=False keeps the run out of the regression report (runs that are meant to fail).
     WAVES=1 and RTL_COVERAGE=1 in the environment turn on FST waves and Verilator code coverage.
+    SIM_TIMEOUT (seconds, default 1200 except for live runs) kills a simulation that runs longer.
     Returns the Run; raises SimulationFailure if any test failed or none ran.
     """
     from cocotb_tools.runner import get_runner  # imported late: the verilator PATH must be set first
@@ -298,6 +349,7 @@ def run_block(
     coverage = _env_flag("RTL_COVERAGE") if coverage is None else coverage
     coverage = coverage and sim == "verilator"
     seed = _seed() if seed is None else seed
+    timeout_s = _sim_timeout(live)
     testcase = testcase or os.environ.get("TESTCASE") or None  # one cocotb test, e.g. for make waves
 
     if build_dir is None:
@@ -360,22 +412,24 @@ def run_block(
 
     results_xml = test_dir / "results.xml"
     saved = os.environ.pop("PYTEST_CURRENT_TEST", None)  # keep the runner from sys.exit()ing itself
+    watchdog = _Watchdog(timeout_s)
     try:
-        runner.test(
-            test_module=test_module,
-            hdl_toplevel=top,
-            testcase=testcase,
-            seed=seed,
-            test_args=test_args,
-            plusargs=plusargs,
-            extra_env={"TB_CONFIG": json.dumps(config), "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "INFO")},
-            waves=waves,
-            build_dir=build_dir,
-            test_dir=test_dir,
-            results_xml=str(results_xml),
-            timescale=("1ns", "1ps"),
-            log_file=None if live else test_dir / "sim.log",
-        )
+        with watchdog:
+            runner.test(
+                test_module=test_module,
+                hdl_toplevel=top,
+                testcase=testcase,
+                seed=seed,
+                test_args=test_args,
+                plusargs=plusargs,
+                extra_env={"TB_CONFIG": json.dumps(config), "COCOTB_LOG_LEVEL": os.environ.get("COCOTB_LOG_LEVEL", "INFO")},
+                waves=waves,
+                build_dir=build_dir,
+                test_dir=test_dir,
+                results_xml=str(results_xml),
+                timescale=("1ns", "1ps"),
+                log_file=None if live else test_dir / "sim.log",
+            )
     except SystemExit as exc:  # simulator crashed; results (if any) are still read below
         crash = f"simulator exited with {exc.code}"
     except RuntimeError as exc:  # cocotb: the simulator exited non-zero (e.g. on $error/$fatal)
@@ -385,6 +439,8 @@ def run_block(
     finally:
         if saved is not None:
             os.environ["PYTEST_CURRENT_TEST"] = saved
+    if watchdog.fired:
+        crash = f"killed after {timeout_s:g} s of wall time (SIM_TIMEOUT={timeout_s:g}; 0 = no limit)"
 
     where = f"{top} on {sim} with {parameters or 'default parameters'}, seed {seed}"
     try:

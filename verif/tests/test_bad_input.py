@@ -18,7 +18,7 @@ from tbkit.runner import ROOT
 PY = sys.executable
 TINY = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
 # make's variables that a surrounding run (or a soak) may have set: each row starts clean.
-CLEAN = ("TOKENS", "SIM", "SEED", "PROMPT", "MODEL", "TEST", "TESTCASE", "SHARD", "SEEDS", "BLOCK", "ARGS",
+CLEAN = ("TOKENS", "SIM", "SEED", "SIM_TIMEOUT", "PROMPT", "MODEL", "TEST", "TESTCASE", "SHARD", "SEEDS", "BLOCK", "ARGS",
          "DIRS", "MAKEFLAGS", "MFLAGS", "MAKELEVEL")
 
 
@@ -64,6 +64,7 @@ CASES = [
     ("regress-shard-0of2", SLLM + ["regress"], {"SHARD": "0/2"}, "SHARD='0/2' is not a shard; accepted: i/N with 1 <= i <= N"),
     ("make-test-shard-abc", make("test", "SHARD=abc"), {}, "SHARD='abc' is not a shard"),
     ("make-test-seeds", make("test", "SEEDS=3"), {}, "SEEDS=3 is for make soak only"),
+    ("make-test-sim-timeout-abc", make("test", "SIM_TIMEOUT=abc"), {}, "SIM_TIMEOUT='abc' is not a number"),
     ("perf-seed-abc", [PY, "scripts/perf.py", "--no-sim"], {"SEED": "x1"}, "SEED='x1' is not a number"),
     # an unknown simulator, model, test, block, option
     ("make-run-sim-modelsim", make("run", "SIM=modelsim"), {}, "SIM='modelsim' is unknown; accepted: verilator, icarus"),
