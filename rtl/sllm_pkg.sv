@@ -33,6 +33,20 @@ package sllm_pkg;
     return (x >>> e) + ((rem > thr) ? 64'sd1 : 64'sd0);
   endfunction
 
+  // The first half of llama_ops.requantize_wide: sat32(RDBPOT(acc, pre)), pre in [0, 62]. A wide
+  // accumulator goes through this, then through requant (ops.requantize) like any int32 one.
+  function automatic logic signed [31:0] wide_to_i32(input logic signed [63:0] acc, input logic [5:0] pre);
+    logic signed [63:0] t;
+    t = rdbpot64(acc, pre);
+    return (t > 64'sd2147483647) ? 32'h7fffffff : (t < -64'sd2147483648) ? 32'h80000000 : t[31:0];
+  endfunction
+
+  // ---- Wide requant scale (llama_ops.requantize_wide): pre-shift, then an rq_scale_t ----------
+  typedef struct packed {
+    logic [5:0] pre;    // right shift of the wide accumulator, 0..62
+    rq_scale_t  scale;  // then ops.requantize
+  } rq_wide_t;
+
   // ---- Linear (rtl/linear.sv): one s_axis_p beat per output channel ---------------------------
   typedef struct packed {
     rq_scale_t   scale;  // the channel's requant scale
