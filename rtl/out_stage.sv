@@ -7,7 +7,7 @@
 // A unit issues an item into its own pipeline only while `credit` is high, and pulses `issue`
 // in that cycle; the item arrives on in_* some fixed number of cycles later (the unit's
 // pipeline) and is pushed into the FIFO. The counter holds items issued but not yet taken at
-// m_axis, so with Depth >= (unit pipeline + requant + 1) the unit runs at full rate, and under
+// m_axis, so with Depth >= (unit pipeline + RqStages + 2) the unit runs at full rate, and under
 // any backpressure the FIFO never overflows (an $error in simulation otherwise).
 //   Requant = 1: in_data holds Lanes int32 accumulators; out = requantize(acc, in_scale, OutBits)
 //                (ops.requantize), RqStages cycles; in_scale is shared by the lanes of an item.

@@ -64,7 +64,7 @@ def test_q4_1_integer_form_is_exact(g2, reader, name):
     w = ((q["codes"].reshape(N, K // 32, 32).astype(np.int64) - 8) * q["D"][:, :, None] + q["C"][:, :, None])
     assert np.array_equal(np.ldexp(w.reshape(N, K).astype(np.float64), q["e"][:, None].astype(np.int64)),
                           ref.reshape(N, K))
-    assert q["bits"] <= 20  # design.md: exactness needs at most 20 bits per row
+    assert q["bits"] <= 20  # exact D and C need at most 20 bits per row (docs/numerics.md, Q4_1)
     assert np.array_equal(q["codes"], g2.tensors[name].codes) and q["codes"].max() <= 15
     r12 = lg.to_q4_int(g2.tensors[name], 12)  # the rounded alternative: close, not exact
     assert r12["bits"] <= 12
