@@ -53,6 +53,12 @@ package sllm_pkg;
     logic [31:0] bias;   // int32, added to the accumulator before the requant
   } linear_param_t;
 
+  // ---- Q4_1 Linear (rtl/q4_linear.sv): one block of 32 codes' integer scale and min ----------
+  typedef struct packed {
+    logic [19:0] c;  // int20 C = (m + 8d) / 2^e_n: w = 2^e_n * (D*(q-8) + C)
+    logic [19:0] d;  // int20 D = d / 2^e_n
+  } q4_group_t;
+
   // ---- LayerNorm (rtl/layernorm.sv): one per-channel parameter word ---------------------------
   typedef struct packed {
     logic        g_neg;   // gamma < 0: the rescaled value is negated

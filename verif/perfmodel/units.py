@@ -83,8 +83,8 @@ def linear_cycles(k: int, n: int, lanes: int, weight_bits: int = 8, port_bytes_p
     return linear(source(k // lanes), k, n, lanes, weight_bits, port_bytes_per_cycle).last + 1
 
 
-def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: int = 8,
-           port_bytes_per_cycle: float = math.inf) -> Stream:
+def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: float = 8,
+           port_bytes_per_cycle: float = math.inf, latency: int = LINEAR_LATENCY) -> Stream:
     """Output stream (N beats of one element) for input x (K/Lanes beats)."""
     if k % lanes:
         raise ValueError(f"linear: K={k} is not a multiple of Lanes={lanes} (the RTL rejects it)")
@@ -92,7 +92,28 @@ def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: int = 8,
     s = linear_step_cycles(lanes, weight_bits, port_bytes_per_cycle)
     col0_end = max(x.first + (kb - 1) * s, x.last)  # step (0, K/Lanes-1) needs the last x beat
     last_step = col0_end + (n - 1) * kb * s
-    return Stream(col0_end + LINEAR_LATENCY, last_step + LINEAR_LATENCY, n)
+    return Stream(col0_end + latency, last_step + latency, n)
+
+
+# --------------------------------------------------------------------------------------------------
+# rtl/q4_linear.sv: linear.sv's schedule with Q4_1 codes
+#   "Weight-port bits per weight: 4 (code) + 40/32 (c, d) = 5.25"
+#   "Latency: last code beat of row n -> y[n] on m_axis: 8 cycles"
+# --------------------------------------------------------------------------------------------------
+Q4_GROUP = 32
+Q4_WEIGHT_BITS = 4 + 40 / Q4_GROUP  # a uint4 code plus its share of the block's int20 c and d
+Q4_LINEAR_LATENCY = 8  # operands, group sums, D*sum + C*xsum, row accumulator, 3 requant, FIFO
+
+
+def q4_linear_bytes(k: int, n: int) -> float:
+    """Weight-port bytes of one Q4_1 matrix: codes plus block scales."""
+    return k * n * Q4_WEIGHT_BITS / 8
+
+
+def q4_linear(x: Stream, k: int, n: int, lanes: int, port_bytes_per_cycle: float = math.inf) -> Stream:
+    if k % Q4_GROUP or k % lanes or (Q4_GROUP % lanes and lanes % Q4_GROUP):
+        raise ValueError(f"q4_linear: K={k}, Lanes={lanes}: the RTL needs 32 | K, Lanes | K and Lanes | 32 or 32 | Lanes")
+    return linear(x, k, n, lanes, Q4_WEIGHT_BITS, port_bytes_per_cycle, Q4_LINEAR_LATENCY)
 
 
 # --------------------------------------------------------------------------------------------------
