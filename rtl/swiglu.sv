@@ -139,7 +139,7 @@ module swiglu
     .clk, .rst_n, .load(state_q == Load),
     .s_axis_tdata(p), .s_axis_tlast(s_axis_g_tlast), .s_axis_tvalid(join_valid), .s_axis_tready(buf_ready),
     .take(load_hs), .row_end, .count(cnt),
-    .rewind(state_q == Shift), .issue, .all_issued, .index(rd_index),
+    .rewind(state_q == Load), .issue, .all_issued, .index(rd_index),
     .rd_valid, .rd_last, .rd_data(rd_p)
   );
 

@@ -75,6 +75,7 @@ class Unit:
     slow_live_depth: int
     hold_data: dict
     bind: list[str]
+    cut: list[str] = field(default_factory=list)  # yosys selections whose outputs become free (cutpoint)
     twins: list[dict] = field(default_factory=list)
     note: str = ""
 
@@ -88,7 +89,7 @@ def load_spec() -> dict[str, Unit]:
     raw = tomllib.loads(SPEC.read_text())
     units = {}
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
-                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "twin", "note"}
+                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "twin", "note"}
     twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
@@ -103,7 +104,7 @@ def load_spec() -> dict[str, Unit]:
             no_comb=u.get("no_comb", []), ready_indep=u.get("ready_indep", []),
             prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
             slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
-            bind=u.get("bind", []),
+            bind=u.get("bind", []), cut=u.get("cut", []),
             twins=u.get("twin", []), note=u.get("note", ""))
     return units
 
@@ -320,7 +321,8 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
     read = " ".join(n for n, _ in files if n.endswith(".sv"))
     defs = " ".join(f"-D {d}" for d in ["FORMAL", *defines])
     script = (f"read_slang -j 1 -I . {defs} --top f_{unit.name} {read}\n"
-              f"prep -top f_{unit.name}\n")
+              f"prep -top f_{unit.name}\n"
+              + "".join(f"cutpoint {sel}\n" for sel in unit.cut))
     return [f"{n} {p}" for n, p in files], script
 
 
