@@ -104,15 +104,15 @@ module swiglu
     logic signed [15:0]    g, up;
     logic [15:0]           uidx;
     logic [IndexBits-1:0]  i;
-    logic signed [63:0]    t0, t1, sig;
+    logic signed [16:0]    t0, t1, sig;  // uint16 table entries; sig lies between them
     assign g    = s_axis_g_tdata[16*l +: 16];
     assign up   = s_axis_u_tdata[16*l +: 16];
     assign uidx = g + 16'sh8000;
     assign i    = uidx[15:FracBits];
-    assign t0   = 64'(tbl_q[TblAddrWidth'(i)]);
-    assign t1   = 64'(tbl_q[TblAddrWidth'(i) + 1'b1]);
-    assign sig  = t0 + rdbpot64((t1 - t0) * 64'(uidx & FracMask), 6'(FracBits));
-    assign p[PBits*l +: PBits] = PBits'(64'(g) * sig * 64'(up));
+    assign t0   = {1'b0, tbl_q[TblAddrWidth'(i)]};
+    assign t1   = {1'b0, tbl_q[TblAddrWidth'(i) + 1'b1]};
+    assign sig  = t0 + 17'(rdbpot64(64'(t1 - t0) * 64'(uidx & FracMask), 6'(FracBits)));
+    assign p[PBits*l +: PBits] = PBits'(64'(g) * 64'(sig) * 64'(up));
   end
 
   // max |p| over the beat's lanes (a function: a loop that reads the variable it writes would
