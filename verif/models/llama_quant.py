@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import llama_float, llama_gguf, llama_ops as lops
-from .quantize import ParamError, QuantizationError, quantize_multiplier
+from .quantize import ParamError, QuantizationError, check_tensors, quantize_multiplier
 
 FORMAT_NAME = "spatial-llm-rtl/int-llama"
 FORMAT_VERSION = 1
@@ -225,14 +225,10 @@ def validate_params(params: dict) -> dict:
     if cfg.get("format") != FORMAT_NAME or cfg.get("version") != FORMAT_VERSION:
         raise ParamError(f"params: format {cfg.get('format')!r} v{cfg.get('version')} unsupported, "
                          f"expected {FORMAT_NAME!r} v{FORMAT_VERSION}")
-    for k, (dt, shape) in param_keys(cfg).items():
-        if k not in params:
-            raise ParamError(f"params: missing tensor '{k}' (expected {dt} {shape})")
+    keys = param_keys(cfg)
+    check_tensors(params, [(k, dt, shape) for k, (dt, shape) in keys.items()])
+    for k in keys:
         a = np.asarray(params[k])
-        if a.shape != shape:
-            raise ParamError(f"params: tensor '{k}' has shape {a.shape}, expected {shape}")
-        if a.dtype != np.dtype(dt):
-            raise ParamError(f"params: tensor '{k}' has dtype {a.dtype}, expected {dt}")
         if k.endswith(".codes") and a.size and a.max() > 15:
             raise ParamError(f"params: tensor '{k}' has codes above 15")
     return cfg

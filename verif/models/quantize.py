@@ -350,6 +350,19 @@ def _shape(tmpl: tuple, cfg: dict) -> tuple:
     return tuple(t if isinstance(t, int) else dims[t] for t in tmpl)
 
 
+def check_tensors(params, expected) -> None:
+    """Every (key, dtype, shape) of `expected` is in params with that dtype and shape, else one
+    ParamError naming the tensor (shared by the GPT-2 and the Llama parameter files)."""
+    for k, dt, shape in expected:
+        if k not in params:
+            raise ParamError(f"params: missing tensor '{k}' (expected {dt} {shape})")
+        a = np.asarray(params[k])
+        if a.shape != shape:
+            raise ParamError(f"params: tensor '{k}' has shape {a.shape}, expected {shape}")
+        if a.dtype != np.dtype(dt):
+            raise ParamError(f"params: tensor '{k}' has dtype {a.dtype}, expected {dt}")
+
+
 def validate_params(params: dict) -> dict:
     """Check a parameter dict against its own config_json. Returns the config dict."""
     if "config_json" not in params:
@@ -379,14 +392,7 @@ def validate_params(params: dict) -> dict:
     checks = [(k, dt, s) for k, (dt, s) in glob.items()]
     for i in range(cfg["n_layer"]):
         checks += [(f"layer{i}.{k}", dt, _shape(t, cfg)) for k, (dt, t) in LAYER_KEYS.items()]
-    for k, dt, shape in checks:
-        if k not in params:
-            raise ParamError(f"params: missing tensor '{k}' (expected {dt} {shape})")
-        a = np.asarray(params[k])
-        if a.shape != shape:
-            raise ParamError(f"params: tensor '{k}' has shape {a.shape}, expected {shape}")
-        if a.dtype != np.dtype(dt):
-            raise ParamError(f"params: tensor '{k}' has dtype {a.dtype}, expected {dt}")
+    check_tensors(params, checks)
     if not np.array_equal(params["softmax.exp2_table"], ops.EXP2_TABLE):
         raise ParamError("params: 'softmax.exp2_table' differs from ops.EXP2_TABLE")
     return cfg
