@@ -165,29 +165,30 @@ module q4_linear
   rq_wide_t                    s2_p_q;
   logic [5:0]                  s2_xs_q;
 
-  // sums as functions of the operand words (an always_comb loop over lanes crawls in Icarus)
-  function automatic logic [24:0] sum_prod(input logic [20*SubLanes-1:0] p);
+  // Sum of SubLanes signed 20-bit lanes (a function of the operand word: an always_comb loop
+  // over lanes crawls in Icarus). |sum| <= 32 * 2^18 fits 25 bits.
+  function automatic logic [24:0] sum_lanes(input logic [20*SubLanes-1:0] v);
     logic signed [24:0] acc;
     acc = '0;
-    for (int i = 0; i < SubLanes; i++) acc = acc + 25'($signed(p[20*i +: 20]));
-    return acc;
-  endfunction
-
-  function automatic logic [20:0] sum_x(input logic [16*SubLanes-1:0] x);
-    logic signed [20:0] acc;
-    acc = '0;
-    for (int i = 0; i < SubLanes; i++) acc = acc + 21'($signed(x[16*i +: 16]));
+    for (int i = 0; i < SubLanes; i++) acc = acc + 25'($signed(v[20*i +: 20]));
     return acc;
   endfunction
 
   for (genvar s = 0; s < GroupLanes; s++) begin : g_sub
-    logic [20*SubLanes-1:0] prod;  // (q-8)*x, signed 20 bits per lane
+    logic [20*SubLanes-1:0] prod, xw;  // (q-8)*x and x itself, signed 20 bits per lane
+    logic [24:0]            xsum_wide;
     for (genvar i = 0; i < SubLanes; i++) begin : g_lane
+      assign xw[20*i +: 20]   = 20'($signed(s1_x_q[16*(s*SubLanes+i) +: 16]));
       assign prod[20*i +: 20] = 20'($signed({1'b0, s1_w_q[4*(s*SubLanes+i) +: 4]}) - 5'sd8)
-                                * 20'($signed(s1_x_q[16*(s*SubLanes+i) +: 16]));
+                                * $signed(xw[20*i +: 20]);
     end
-    assign psum_d[25*s +: 25] = sum_prod(prod);
-    assign xsum_d[21*s +: 21] = sum_x(s1_x_q[16*SubLanes*s +: 16*SubLanes]);
+    assign psum_d[25*s +: 25] = sum_lanes(prod);
+    assign xsum_wide          = sum_lanes(xw);
+    assign xsum_d[21*s +: 21] = xsum_wide[20:0];  // |sum x| <= 32 * 2^15 fits 21 bits
+    /* verilator lint_off UNUSEDSIGNAL */
+    logic unused_xsum_top;
+    /* verilator lint_on UNUSEDSIGNAL */
+    assign unused_xsum_top = ^xsum_wide[24:21];
   end
 
   // ---- S3: group sums over the group's beats; at its end the D*sum + C*xsum term ---------------
