@@ -227,7 +227,7 @@ class TestResult:
 def read_results(xml_path: Path) -> list[TestResult]:
     """Parse cocotb's xUnit results file."""
     if not xml_path.is_file():
-        raise SimulationFailure(f"no results file at {xml_path}: the simulator or the test module did not start;")
+        raise SimulationFailure(f"no results file at {xml_path}: the simulator or the test module did not start")
     results = []
     for case in ET.parse(xml_path).getroot().iter("testcase"):
         failure = case.find("failure")
@@ -313,7 +313,6 @@ class _Watchdog:
                     os.kill(int(stat.parent.name), signal.SIGKILL)
                 except OSError:
                     pass
-
 
 
 def run_block(
@@ -449,7 +448,7 @@ def run_block(
         if record:
             _record_run(top, sim, parameters, seed, test_dir, [], crash or "no results file")
         raise SimulationFailure(
-            f"FAILED {where}: {exc} {crash}\n  log: {test_dir / 'sim.log'}\n  {_rerun_hint(sim, seed)}",
+            f"FAILED {where}: {exc}{'; ' + crash if crash else ''}\n  log: {test_dir / 'sim.log'}\n  {_rerun_hint(sim, seed)}",
             test_dir / "sim.log",
         ) from None
     if record:
