@@ -7,6 +7,14 @@
 //      u_j = rescale(acc_j << 8, score_mult, score_shift)       (rtl/requant.sv)
 //      p   = softmax_row(u)                                       (rtl/softmax.sv instances)
 //      o_c = sum_j p_j * V[j,h,c],  y_c = requantize(o_c, out_mult, out_shift) -> int8
+// Grouped-query attention (the Llama/SmolLM2 path, llama_ops.gqa_attention): ElemBits = 16 and
+// KvHeads dividing Heads. q is Heads*HeadDim int16, k and v KvHeads*HeadDim int16 each (the QKV
+// vector is D + 2*KvD elements, KvD = KvHeads*HeadDim), the cache holds only the KV heads, and
+// query head h reads KV head h / (Heads/KvHeads). The accumulators are int64 and both requants
+// the wide one (sllm_pkg::wide_to_i32 with the pre-shift, then requant): u_j an int24 logit, y
+// int16, with the sllm_pkg::gqa_cfg_t scales on `gqa_cfg` (`cfg` is then unused; with ElemBits 8
+// `gqa_cfg` is unused). Cycles are those of Heads ordinary heads: each query head reads its KV
+// head's rows. Below, "int8", "byte" and "3*D" read "ElemBits", "element" and "D + 2*KvD" for it.
 //
 // Streams (AXI4-Stream; lane i of a beat in bits [8i+7:8i] (16i+15:16i for s_axis_pos)):
 //   s_axis_pos_*  one sllm_pkg::token_t beat per token: pos (bits [15:0]) and layer (bits [31:16],
@@ -81,16 +89,20 @@ module attention
   parameter int Macs         = 16,  // MACs per cycle of each of the q.K and p.V datapaths (divides HeadDim)
   parameter int OutLanes     = 1,   // output elements per beat (divides D)
   parameter int SoftmaxUnits = 2,   // softmax rows in flight at once (1..8)
+  parameter int KvHeads      = Heads,  // KV heads (divides Heads; < Heads needs ElemBits 16): GQA
+  parameter int ElemBits     = 8,   // q/k/v, cache and y elements: 8 (GPT-2) or 16 (GQA, wide requant)
   localparam int HeadDim   = (Heads > 0) ? D / Heads : 1,
-  localparam int Wpr       = (Macs > 0 && D >= Macs) ? D / Macs : 1,              // words per cache row
-  localparam int Words     = NumLayers * MaxSeq * Wpr,
+  localparam int KvD       = KvHeads * HeadDim,                                   // k and v elements
+  localparam int Wpr       = (Macs > 0 && D >= Macs) ? D / Macs : 1,              // words of q
+  localparam int KvWpr     = (Macs > 0 && KvD >= Macs) ? KvD / Macs : 1,          // words per cache row
+  localparam int Words     = NumLayers * MaxSeq * KvWpr,
   localparam int AddrWidth = (Words > 1) ? $clog2(Words) : 1,
   localparam int Slots     = (Lanes > 0 && Macs >= Lanes) ? Macs / Lanes : 1      // input beats per word
 ) (
   input  wire logic                   clk,
   input  wire logic                   rst_n,
-  // QKV vector of the new token: [q | k | v], Lanes int8 per beat
-  input  wire logic [Lanes*8-1:0]     s_axis_tdata,
+  // QKV vector of the new token: [q | k | v], Lanes elements per beat
+  input  wire logic [Lanes*ElemBits-1:0] s_axis_tdata,
   input  wire logic                   s_axis_tlast,
   input  wire logic                   s_axis_tvalid,
   output logic                        s_axis_tready,
@@ -99,20 +111,21 @@ module attention
   input  wire logic                   s_axis_pos_tlast,
   input  wire logic                   s_axis_pos_tvalid,
   output logic                        s_axis_pos_tready,
-  // Attention output y, OutLanes int8 per beat
-  output logic      [OutLanes*8-1:0]  m_axis_tdata,
+  // Attention output y, OutLanes elements per beat
+  output logic      [OutLanes*ElemBits-1:0] m_axis_tdata,
   output logic                        m_axis_tlast,
   output logic                        m_axis_tvalid,
   input  wire logic                   m_axis_tready,
-  // Static per-layer scales (sampled with the token beat)
+  // Static per-layer scales (sampled with the token beat): cfg for ElemBits 8, gqa_cfg for 16
   input  wire attn_cfg_t              cfg,
+  input  wire gqa_cfg_t               gqa_cfg,
   // Cache save/restore port (use only while idle)
   input  wire logic                   cache_req,
   input  wire logic                   cache_we,
   input  wire logic                   cache_sel,    // 0: K cache, 1: V cache
   input  wire logic [AddrWidth-1:0]   cache_addr,
-  input  wire logic [Macs*8-1:0]      cache_wdata,
-  output logic      [Macs*8-1:0]      cache_rdata,
+  input  wire logic [Macs*ElemBits-1:0] cache_wdata,
+  output logic      [Macs*ElemBits-1:0] cache_rdata,
   // Status
   output logic                        pos_error,    // sticky: a token had pos >= MaxSeq
   output logic                        layer_error,  // sticky: a token had layer >= NumLayers
@@ -122,7 +135,14 @@ module attention
   initial begin
     if (Heads < 1 || D < 1 || D % Heads != 0)
       $fatal(1, "attention: D (%0d) must be a positive multiple of Heads (%0d)", D, Heads);
-    if (HeadDim > 128)
+    if (ElemBits != 8 && ElemBits != 16)
+      $fatal(1, "attention: ElemBits must be 8 (GPT-2) or 16 (GQA), got %0d", ElemBits);
+    if (KvHeads < 1 || KvHeads > Heads || Heads % KvHeads != 0)
+      $fatal(1, "attention: Heads (%0d) must be a multiple of KvHeads (%0d)", Heads, KvHeads);
+    if (ElemBits == 8 && KvHeads != Heads)
+      $fatal(1, "attention: KvHeads (%0d) < Heads (%0d) needs ElemBits 16 (the int8 path is GPT-2's, KvHeads = Heads)",
+             KvHeads, Heads);
+    if (ElemBits == 8 && HeadDim > 128)
       $fatal(1, "attention: head_dim = D/Heads = %0d > 128 (|q.k| < 2^21 needs head_dim <= 128)", HeadDim);
     if (Macs < 1 || HeadDim % Macs != 0)
       $fatal(1, "attention: Macs (%0d) must divide head_dim = D/Heads = %0d", Macs, HeadDim);
@@ -141,7 +161,7 @@ module attention
   localparam int SecWidth   = 2;
   localparam int WordWidth  = (Wpr > 1) ? $clog2(Wpr) : 1;
   localparam int SlotWidth  = (Slots > 1) ? $clog2(Slots) : 1;
-  localparam logic [47:0] LayerWords = 48'(MaxSeq) * 48'(Wpr);
+  localparam logic [47:0] LayerWords = 48'(MaxSeq) * 48'(KvWpr);
 
   // ---- Token state: the token beat, then the QKV load --------------------------------------------
   logic                 loading_q;                // QKV beats being accepted
@@ -152,25 +172,27 @@ module attention
   logic [SecWidth-1:0]  ld_sec_q;                 // 0: q, 1: k, 2: v
   logic [WordWidth-1:0] ld_word_q;
   logic [SlotWidth-1:0] ld_slot_q;
-  attn_cfg_t            tok_cfg_q;
+  gqa_cfg_t             tok_cfg_q, tok_cfg_d;  // the token's scales (ElemBits 8: pre = 0, unused)
   logic                 pos_error_q, layer_error_q;
 
   logic score_busy, value_busy, value_idle;
   logic pos_hs, ld_hs, ld_word_end, ld_sec_end, ld_end, ld_done;
-  logic in_pos_bad, in_layer_bad;
+  logic in_pos_bad, in_layer_bad, ld_sec_words_end;
   logic [47:0] in_layer_base, in_row_addr;
 
   assign in_pos_bad    = (32'(s_axis_pos_tdata.pos) >= MaxSeq);
   assign in_layer_bad  = (32'(s_axis_pos_tdata.layer) >= NumLayers);
   assign in_layer_base = 48'(s_axis_pos_tdata.layer) * LayerWords;
-  assign in_row_addr   = in_layer_base + 48'(s_axis_pos_tdata.pos) * 48'(Wpr);
+  assign in_row_addr   = in_layer_base + 48'(s_axis_pos_tdata.pos) * 48'(KvWpr);
 
   assign s_axis_pos_tready = !loading_q && !score_busy && !value_busy;
   assign pos_hs  = s_axis_pos_tvalid && s_axis_pos_tready;
   assign s_axis_tready = loading_q;
   assign ld_hs   = s_axis_tvalid && s_axis_tready;
   assign ld_word_end = (ld_slot_q == SlotWidth'(Slots - 1));
-  assign ld_sec_end  = ld_word_end && (ld_word_q == WordWidth'(Wpr - 1));
+  // q has Wpr words, k and v KvWpr each (KvWpr <= Wpr)
+  assign ld_sec_words_end = (ld_word_q == ((ld_sec_q == 2'd0) ? WordWidth'(Wpr - 1) : WordWidth'(KvWpr - 1)));
+  assign ld_sec_end  = ld_word_end && ld_sec_words_end;
   assign ld_end      = ld_sec_end && (ld_sec_q == 2'd2);
   assign ld_done     = ld_hs && ld_end;  // the token's last QKV beat: the datapaths start
 
@@ -204,10 +226,24 @@ module attention
       layer_base_q <= AddrWidth'(in_layer_base);
       row_addr_q   <= AddrWidth'(in_row_addr);
       ld_addr_q    <= AddrWidth'(in_row_addr);
-      tok_cfg_q    <= cfg;
+      tok_cfg_q    <= tok_cfg_d;
     end else if (ld_hs && ld_word_end) begin
       ld_addr_q <= ld_sec_end ? row_addr_q : ld_addr_q + 1'b1;
     end
+  end
+
+  if (ElemBits == 16) begin : g_cfg16
+    assign tok_cfg_d = gqa_cfg;
+    logic unused_cfg;
+    assign unused_cfg = ^cfg;
+  end else begin : g_cfg8
+    always_comb begin
+      tok_cfg_d             = '0;
+      tok_cfg_d.score.scale = cfg.score;
+      tok_cfg_d.out.scale   = cfg.out;
+    end
+    logic unused_cfg;
+    assign unused_cfg = ^gqa_cfg;
   end
 
   assign pos_error   = pos_error_q;
@@ -215,9 +251,9 @@ module attention
 
   // ---- The KV cache: k and v of a valid token are written as they arrive ---------------------------
   logic [AddrWidth-1:0] k_addr, v_addr;
-  logic [Macs*8-1:0]    k_rdata, v_rdata;
+  logic [Macs*ElemBits-1:0] k_rdata, v_rdata;
 
-  kv_cache #(.Macs(Macs), .Lanes(Lanes), .Words(Words)) u_cache (
+  kv_cache #(.Macs(Macs), .Lanes(Lanes), .Words(Words), .ElemBits(ElemBits)) u_cache (
     .clk,
     .ld_k_we(ld_hs && ld_sec_q == 2'd1 && !err_q), .ld_v_we(ld_hs && ld_sec_q == 2'd2 && !err_q),
     .ld_addr(ld_addr_q), .ld_slot(ld_slot_q), .ld_data(s_axis_tdata),
@@ -231,7 +267,7 @@ module attention
 
   attn_score #(
     .D(D), .Heads(Heads), .MaxSeq(MaxSeq), .Lanes(Lanes), .Macs(Macs), .SoftmaxUnits(SoftmaxUnits),
-    .AddrWidth(AddrWidth)
+    .AddrWidth(AddrWidth), .KvHeads(KvHeads), .ElemBits(ElemBits)
   ) u_score (
     .clk, .rst_n,
     .q_we(ld_hs && ld_sec_q == 2'd0), .q_word(ld_word_q), .q_slot(ld_slot_q), .q_data(s_axis_tdata),
@@ -241,7 +277,8 @@ module attention
   );
 
   attn_value #(
-    .D(D), .Heads(Heads), .MaxSeq(MaxSeq), .Macs(Macs), .OutLanes(OutLanes), .AddrWidth(AddrWidth)
+    .D(D), .Heads(Heads), .MaxSeq(MaxSeq), .Macs(Macs), .OutLanes(OutLanes), .AddrWidth(AddrWidth),
+    .KvHeads(KvHeads), .ElemBits(ElemBits)
   ) u_value (
     .clk, .rst_n,
     .start(ld_done), .zero(err_q), .layer_base(layer_base_q), .pos(pos_q), .scale(tok_cfg_q.out),
@@ -259,7 +296,7 @@ module attention
 
   `SLLM_ERROR_IF(clk, rst_n, ld_hs && (s_axis_tlast != ld_end),
                  ("attention: s_axis_tlast=%0d on QKV beat (section %0d, word %0d, slot %0d) of %0d",
-                  s_axis_tlast, ld_sec_q, ld_word_q, ld_slot_q, 3 * D / Lanes))
+                  s_axis_tlast, ld_sec_q, ld_word_q, ld_slot_q, (D + 2 * KvD) / Lanes))
   `SLLM_ERROR_IF(clk, rst_n, cache_req && !idle, ("attention: cache port used while a token is in flight"))
 
 endmodule

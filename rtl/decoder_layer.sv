@@ -181,7 +181,7 @@ module decoder_layer
     .s_axis_tdata(qkv_tdata), .s_axis_tlast(qkv_tlast), .s_axis_tvalid(qkv_tvalid), .s_axis_tready(qkv_tready),
     .s_axis_pos_tdata, .s_axis_pos_tlast, .s_axis_pos_tvalid, .s_axis_pos_tready,
     .m_axis_tdata(attn_tdata), .m_axis_tlast(attn_tlast), .m_axis_tvalid(attn_tvalid), .m_axis_tready(attn_tready),
-    .cfg(cfg.attn),
+    .cfg(cfg.attn), .gqa_cfg('0),
     .cache_req(1'b0), .cache_we(1'b0), .cache_sel(1'b0), .cache_addr('0), .cache_wdata('0),
     .cache_rdata, .pos_error, .layer_error, .idle(attn_idle)
   );

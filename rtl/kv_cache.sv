@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 //
-// kv_cache: attention's on-chip int8 K and V caches (rtl/attention.sv), with the save/restore port.
+// kv_cache: attention's on-chip K and V caches (rtl/attention.sv), with the save/restore port.
 //
-// Two arrays (K, V) of Words words of Macs bytes (attention.sv's header gives the address map).
-// Write port: the token load writes one Lanes-byte slot of word ld_addr per cycle (ld_k_we /
-// ld_v_we), slot s in bytes [Lanes*s, Lanes*(s+1)). Read ports: K and V, registered (data one
+// Two arrays (K, V) of Words words of Macs elements of ElemBits (int8 for GPT-2, int16 for GQA;
+// attention.sv's header gives the address map). Write port: the token load writes one
+// Lanes-element slot of word ld_addr per cycle (ld_k_we / ld_v_we), slot s in elements
+// [Lanes*s, Lanes*(s+1)). Read ports: K and V, registered (data one
 // cycle after the address), one word per cycle each, for the q.K and p.V datapaths.
 // Save/restore port (cache_*): while cache_req is high it has priority over both: cache_we
 // writes cache_wdata to word cache_addr of the cache that cache_sel picks (0: K, 1: V), else
@@ -14,9 +15,11 @@
 `default_nettype none
 
 module kv_cache #(
-  parameter int Macs  = 16,  // bytes per word (the datapaths' MACs per cycle)
-  parameter int Lanes = 1,   // bytes per load write (divides Macs)
-  parameter int Words = 64,  // words per cache
+  parameter int Macs     = 16,  // elements per word (the datapaths' MACs per cycle)
+  parameter int Lanes    = 1,   // elements per load write (divides Macs)
+  parameter int Words    = 64,  // words per cache
+  parameter int ElemBits = 8,   // bits per element
+  localparam int WordBits  = Macs * ElemBits,
   localparam int AddrWidth = (Words > 1) ? $clog2(Words) : 1,
   localparam int Slots     = (Lanes > 0 && Macs >= Lanes) ? Macs / Lanes : 1,
   localparam int SlotWidth = (Slots > 1) ? $clog2(Slots) : 1
@@ -27,19 +30,19 @@ module kv_cache #(
   input  wire logic                 ld_v_we,
   input  wire logic [AddrWidth-1:0] ld_addr,
   input  wire logic [SlotWidth-1:0] ld_slot,
-  input  wire logic [Lanes*8-1:0]   ld_data,
+  input  wire logic [Lanes*ElemBits-1:0] ld_data,
   // Datapath read ports (registered)
   input  wire logic [AddrWidth-1:0] k_addr,
-  output logic      [Macs*8-1:0]    k_rdata,
+  output logic      [WordBits-1:0]  k_rdata,
   input  wire logic [AddrWidth-1:0] v_addr,
-  output logic      [Macs*8-1:0]    v_rdata,
+  output logic      [WordBits-1:0]  v_rdata,
   // Save/restore port
   input  wire logic                 cache_req,
   input  wire logic                 cache_we,
   input  wire logic                 cache_sel,    // 0: K cache, 1: V cache
   input  wire logic [AddrWidth-1:0] cache_addr,
-  input  wire logic [Macs*8-1:0]    cache_wdata,
-  output logic      [Macs*8-1:0]    cache_rdata
+  input  wire logic [WordBits-1:0]  cache_wdata,
+  output logic      [WordBits-1:0]  cache_rdata
 );
 
   initial begin
@@ -47,8 +50,8 @@ module kv_cache #(
     if (Words < 1) $fatal(1, "kv_cache: Words must be >= 1, got %0d", Words);
   end
 
-  logic [Macs*8-1:0] kmem [Words];
-  logic [Macs*8-1:0] vmem [Words];
+  logic [WordBits-1:0] kmem [Words];
+  logic [WordBits-1:0] vmem [Words];
   logic cache_sel_q;
 
   always_ff @(posedge clk) begin
@@ -58,8 +61,8 @@ module kv_cache #(
     end else begin
       for (int s = 0; s < Slots; s++) begin
         if (ld_slot == SlotWidth'(s)) begin
-          if (ld_k_we) kmem[ld_addr][8*Lanes*s +: 8*Lanes] <= ld_data;
-          if (ld_v_we) vmem[ld_addr][8*Lanes*s +: 8*Lanes] <= ld_data;
+          if (ld_k_we) kmem[ld_addr][ElemBits*Lanes*s +: ElemBits*Lanes] <= ld_data;
+          if (ld_v_we) vmem[ld_addr][ElemBits*Lanes*s +: ElemBits*Lanes] <= ld_data;
         end
       end
     end

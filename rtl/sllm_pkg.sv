@@ -79,6 +79,12 @@ package sllm_pkg;
     rq_scale_t score;  // q.K accumulator << 8 -> base-2 logit with 8 fraction bits
   } attn_cfg_t;
 
+  // ---- GQA attention (rtl/attention.sv with ElemBits = 16): the wide scales of gqa_attention --
+  typedef struct packed {
+    rq_wide_t out;    // p.V accumulator (int64) -> int16 output
+    rq_wide_t score;  // q.K accumulator (int64) -> base-2 logit, 8 fraction bits, int24
+  } gqa_cfg_t;
+
   // ---- The per-token beat of attention and the layers (s_axis_pos) ----------------------------
   typedef struct packed {
     logic [15:0] layer;  // KV-cache region (model layer)

@@ -1,15 +1,23 @@
 """pyuvm testbench for rtl/attention.sv: decode attention of one token against the on-chip KV cache.
 
 Streams: s_axis_pos (one beat per token: lane 0 = pos, lane 1 = layer), s_axis (the QKV vector
-[q|k|v], 3d int8) -> m_axis (d int8). The model is ops.attention_decode on a Python mirror of the
-cache ([NumLayers, MaxSeq, d] for K and V), which is stateful: the scoreboard calls the model when
+[q|k|v]) -> m_axis (d elements). Two configurations of the one unit:
+  GPT-2 (ElemBits 8, KvHeads = Heads, the defaults): q, k, v int8 (3d), y int8; the model is
+    ops.attention_decode, the scales the attn_cfg_t on `cfg`;
+  GQA (ElemBits 16, KvHeads | Heads, the Llama/SmolLM2 path): q int16 [Heads*hd], k and v int16
+    [KvHeads*hd] each, y int16; the model is llama_ops.gqa_attention (query head h reads KV head
+    h // (Heads/KvHeads)), the wide scales the gqa_cfg_t on `gqa_cfg` (realistic ones from
+    llama_quant.wide_multiplier, some with a raised pre-shift, and some drawn at random over the
+    whole pre/mult/shift range, which saturates or rounds to zero).
+The model runs on a Python mirror of the cache ([NumLayers, MaxSeq, KvHeads*hd] for K and V),
+which is stateful: the scoreboard calls the model when
 a token's pos beat and QKV vector have both been accepted, which is exactly when the DUT has
 written its k/v row. An error token (pos >= MaxSeq or layer >= NumLayers) is expected to give d
 zeros and to leave both caches untouched.
 
 Each test's configure draws realistic scales (float ranges of q, k, v and the output, turned into
 multipliers/shifts by quantize.quantize_multiplier as the quantiser does), restores a random cache
-(with some all -128 / all 127 rows) into the DUT through the save/restore port, and picks a start
+(with some rows all at the element minimum / maximum) into the DUT through the save/restore port, and picks a start
 position. Tokens then go to pos = start + index, layer = index % NumLayers (token 3 is an error token
 with pos >= MaxSeq), so a reset in
 mid-stream (which restarts the index) rewrites every row a half-loaded token may have touched
@@ -39,7 +47,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
-from models import ops, quantize
+from models import llama_ops, llama_quant, ops, quantize
 from perfmodel import units
 from tbkit.coverage import Covergroup
 from tbkit.env import MODE_POINT, BlockSpec, BlockTest, Port, standard_tests, tb_config
@@ -51,22 +59,28 @@ P = cfg.get("parameters", {})
 D, HEADS, MAX_SEQ = P.get("D", 64), P.get("Heads", 4), P.get("MaxSeq", 16)
 NUM_LAYERS, LANES, MACS = P.get("NumLayers", 1), P.get("Lanes", 1), P.get("Macs", 16)
 OUT_LANES, SM_UNITS = P.get("OutLanes", 1), P.get("SoftmaxUnits", 2)
+KV_HEADS, ELEM_BITS = P.get("KvHeads", HEADS), P.get("ElemBits", 8)
+GQA = ELEM_BITS == 16  # the Llama path: int16, wide requant, llama_ops.gqa_attention
 HD = D // HEADS
-WPR = D // MACS  # cache words per row
+KVD = KV_HEADS * HD  # k and v elements per token (a cache row)
+QKV = D + 2 * KVD
+WPR = KVD // MACS  # cache words per row
+LO, HI = -(1 << (ELEM_BITS - 1)), (1 << (ELEM_BITS - 1)) - 1
+DTYPE = np.int16 if GQA else np.int8
 
 
 # ---- Test state (set by configure, read by the model and the stimulus) ------------------------
 def _cache():
-    return np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8)
+    return np.zeros((NUM_LAYERS, MAX_SEQ, KVD), DTYPE)
 
 
 @dataclass
 class State:
     """One test's view of the DUT (env.state)."""
 
-    mirror: dict = field(default_factory=lambda: {"k": _cache(), "v": _cache()})  # [NumLayers, MaxSeq, D]
+    mirror: dict = field(default_factory=lambda: {"k": _cache(), "v": _cache()})  # [NumLayers, MaxSeq, KVD]
     defined: np.ndarray = field(default_factory=lambda: np.zeros((NUM_LAYERS, MAX_SEQ), bool))  # rows known
-    scales: dict = field(default_factory=dict)  # score_mult/_shift, out_mult/_shift driven on the DUT
+    scales: dict = field(default_factory=dict)  # score_/out_ mult, shift (and pre for GQA) driven on the DUT
     start: int = 0  # position of the stress tests' first token
     errors: dict = field(default_factory=lambda: {"pos": False, "layer": False})  # error tokens seen
 
@@ -79,8 +93,14 @@ def model(txn, st: State):
         st.errors["layer"] |= layer >= NUM_LAYERS
         return {"m_axis": [np.zeros(D, np.int64)]}
     sc = st.scales
-    y = ops.attention_decode(qkv[:D], qkv[D:2 * D], qkv[2 * D:], st.mirror["k"][layer], st.mirror["v"][layer], pos,
-                             HEADS, sc["score_mult"], sc["score_shift"], sc["out_mult"], sc["out_shift"])
+    if GQA:
+        ck, cv = st.mirror["k"][layer], st.mirror["v"][layer]
+        ck[pos], cv[pos] = qkv[D:D + KVD], qkv[D + KVD:]
+        y = llama_ops.gqa_attention(qkv[:D], ck, cv, pos, HEADS, KV_HEADS, sc["score_pre"], sc["score_mult"],
+                                    sc["score_shift"], sc["out_pre"], sc["out_mult"], sc["out_shift"])
+    else:
+        y = ops.attention_decode(qkv[:D], qkv[D:2 * D], qkv[2 * D:], st.mirror["k"][layer], st.mirror["v"][layer],
+                                 pos, HEADS, sc["score_mult"], sc["score_shift"], sc["out_mult"], sc["out_shift"])
     st.defined[layer, pos] = True
     return {"m_axis": [y]}
 
@@ -88,12 +108,12 @@ def model(txn, st: State):
 def token(rng, pos, layer, kind=None):
     kind = kind or rng.choice(["random", "random", "random", "small", "extreme"])
     if kind == "small":
-        qkv = rng.integers(-8, 9, 3 * D)
+        qkv = rng.integers(-8, 9, QKV) * (1 if ELEM_BITS == 8 else 64)
     elif kind == "extreme":
-        qkv = rng.choice(np.array([-128, 127]), 3 * D)
-        qkv[:D] = rng.choice([-128, 127])  # q all one extreme: |q.k| up to 128*128*HeadDim
+        qkv = rng.choice(np.array([LO, HI]), QKV)
+        qkv[:D] = rng.choice([LO, HI])  # q all one extreme: |q.k| up to 2^(2*ElemBits-2)*HeadDim
     else:
-        qkv = rng.integers(-128, 128, 3 * D)
+        qkv = rng.integers(LO, HI + 1, QKV)
     return {"s_axis_pos": np.array([pos, layer]), "s_axis": qkv}
 
 
@@ -113,18 +133,43 @@ def draw_scales(rng):
     return dict(score_mult=sm, score_shift=ssh, out_mult=om, out_shift=osh)
 
 
+def draw_gqa_scales(rng):
+    """The wide scales of gqa_attention: mostly as llama_quant derives them (random float ranges,
+    sometimes a raised pre-shift), a quarter drawn at random over pre 0..62, mult, shift."""
+    if rng.random() < 0.25:
+        d = {}
+        for n in ("score", "out"):
+            d.update({f"{n}_pre": int(rng.integers(0, 63)), f"{n}_mult": int(rng.integers(1 << 30, 1 << 31)),
+                      f"{n}_shift": int(rng.integers(0, 32))})
+        return d
+    amax_q, amax_k, amax_v = (float(np.exp(rng.uniform(np.log(0.5), np.log(12.0)))) for _ in range(3))
+    s_q, s_k, s_v = (a / HI for a in (amax_q, amax_k, amax_v))
+    s_attn = s_v * float(rng.uniform(0.2, 1.0))
+    min_pre = int(rng.integers(0, 12)) if rng.random() < 0.3 else 0
+    sp, sm, ssh = llama_quant.wide_multiplier(s_q * s_k * np.log2(np.e) * 2.0 ** 8 / np.sqrt(HD),
+                                              llama_ops.SCORE_BITS, "attn.score", min_pre)
+    op, om, osh = llama_quant.wide_multiplier(s_v * 2.0 ** -16 / s_attn, llama_ops.ACT_BITS, "attn.out", min_pre)
+    return dict(score_pre=sp, score_mult=sm, score_shift=ssh, out_pre=op, out_mult=om, out_shift=osh)
+
+
 def set_scales(dut, st: State, scales):
     st.scales = dict(scales)
+    if GQA:
+        # gqa_cfg is an sllm_pkg::gqa_cfg_t: "score.pre", "score.scale.mult", ..., "out.scale.shift".
+        f = {"pre": "pre", "mult": "scale.mult", "shift": "scale.shift"}
+        dut.gqa_cfg.value = word("gqa_cfg_t").pack(
+            {f"{k.split('_')[0]}.{f[k.split('_')[1]]}": int(v) for k, v in scales.items()})
+        return
     # cfg is an sllm_pkg::attn_cfg_t: field "score.mult" holds score_mult, and so on.
     dut.cfg.value = word("attn_cfg_t").pack({k.replace("_", "."): int(v) for k, v in scales.items()})
 
 
-def word_int(row_bytes) -> int:
-    return int.from_bytes(np.asarray(row_bytes, np.int64).astype(np.uint8).tobytes(), "little")
+def word_int(row) -> int:
+    return int.from_bytes(np.asarray(row, np.int64).astype(DTYPE).tobytes(), "little")
 
 
 def word_bytes(value: int) -> np.ndarray:
-    return np.frombuffer(int(value).to_bytes(MACS, "little"), np.uint8).astype(np.int8)
+    return np.frombuffer(int(value).to_bytes(MACS * ELEM_BITS // 8, "little"), np.dtype(DTYPE).newbyteorder("<"))
 
 
 def addr(layer, row, w):
@@ -132,7 +177,7 @@ def addr(layer, row, w):
 
 
 async def cache_write(dut, rows_by_layer: dict, k, v):
-    """Write rows {layer: [rows]} of k and v ([NumLayers, MaxSeq, D]) through the port, one word a cycle."""
+    """Write rows {layer: [rows]} of k and v ([NumLayers, MaxSeq, KVD]) through the port, one word a cycle."""
     for sel, cache in ((0, k), (1, v)):
         for layer, rows in rows_by_layer.items():
             for r in rows:
@@ -146,7 +191,7 @@ async def cache_write(dut, rows_by_layer: dict, k, v):
 
 
 async def cache_read(dut, rows_by_layer: dict):
-    """Read rows {layer: [rows]} back through the port; returns {"k"/"v": {(layer, row): int8[D]}}."""
+    """Read rows {layer: [rows]} back through the port; returns {"k"/"v": {(layer, row): [KVD]}}."""
     out = {"k": {}, "v": {}}
     for sel, name in ((0, "k"), (1, "v")):
         addrs = [(layer, r, w) for layer, rows in rows_by_layer.items() for r in rows for w in range(WPR)]
@@ -166,13 +211,13 @@ async def cache_read(dut, rows_by_layer: dict):
 
 
 def random_cache(rng):
-    k = rng.integers(-128, 128, (NUM_LAYERS, MAX_SEQ, D))
-    v = rng.integers(-128, 128, (NUM_LAYERS, MAX_SEQ, D))
+    k = rng.integers(LO, HI + 1, (NUM_LAYERS, MAX_SEQ, KVD))
+    v = rng.integers(LO, HI + 1, (NUM_LAYERS, MAX_SEQ, KVD))
     for c in (k, v):
         kind = rng.random((NUM_LAYERS, MAX_SEQ))
-        c[kind < 0.1] = -128
-        c[(kind >= 0.1) & (kind < 0.2)] = 127
-    return k.astype(np.int8), v.astype(np.int8)
+        c[kind < 0.1] = LO
+        c[(kind >= 0.1) & (kind < 0.2)] = HI
+    return k.astype(DTYPE), v.astype(DTYPE)
 
 
 async def restore(dut, st: State, rng, rows: int):
@@ -196,7 +241,7 @@ async def check_cache(env, what="cache"):
             bad = np.nonzero(row != want)[0]
             assert not len(bad), (
                 f"{what}: {name.upper()} cache layer {layer} row {r} column {int(bad[0])}: expected "
-                f"{int(want[bad[0]])} got {int(row[bad[0]])}; {len(bad)} of {D} columns differ (seed {env.seed})")
+                f"{int(want[bad[0]])} got {int(row[bad[0]])}; {len(bad)} of {KVD} columns differ (seed {env.seed})")
     env.logger.info(f"{what}: {sum(len(r) for r in rows.values())} rows of K and V match the model")
 
 
@@ -209,7 +254,7 @@ def check_flags(env):
 
 async def configure(env, rng):
     st = env.state
-    set_scales(env.dut, st, draw_scales(rng))
+    set_scales(env.dut, st, draw_gqa_scales(rng) if GQA else draw_scales(rng))
     T = env.spec.transactions
     r = rng.random()  # start at 0, end at MaxSeq-1 (cache full), or in between
     start = 0 if r < 0.35 or T >= MAX_SEQ else MAX_SEQ - T if r < 0.7 else int(rng.integers(0, MAX_SEQ - T + 1))
@@ -228,7 +273,7 @@ def pos_bin(txn):
 
 def saturated(txn):
     y = txn["outputs"]["m_axis"][0]
-    return bool(((y == 127) | (y == -128)).any())
+    return bool(((y == HI) | (y == LO)).any())
 
 
 def covergroup():
@@ -240,7 +285,10 @@ def covergroup():
         # Softmax row length = pos + 1; one bin per power of two up to MaxSeq.
         "row_length_log2": (lambda t: min(int(t["inputs"]["s_axis_pos"][0]), MAX_SEQ).bit_length(),
                             list(range(0, MAX_SEQ.bit_length() + 1))),
-        "heads": (lambda t: HEADS, [1, 2, 3, 4, 6, 8, 12, 16]),
+        "heads": (lambda t: HEADS, [1, 2, 3, 4, 6, 8, 9, 12, 16]),
+        # Query heads per KV head (1: GPT-2 and GQA's degenerate case; 2: Icarus GQA; 3: SmolLM2).
+        "kv_share": (lambda t: HEADS // KV_HEADS, [1, 2, 3]),
+        "elem_bits": (lambda t: ELEM_BITS, [8, 16]),
         "head_dim": (lambda t: HD, [16, 32, 48, 64, 128]),
         "layer": (lambda t: min(int(t["inputs"]["s_axis_pos"][1]), NUM_LAYERS), list(range(NUM_LAYERS + 1))),
         "output_saturated": (saturated, [True, False]),
@@ -260,6 +308,7 @@ class AttentionTest(BlockTest):
         for name in ("cache_req", "cache_we", "cache_sel", "cache_addr", "cache_wdata"):
             getattr(dut, name).value = 0
         dut.cfg.value = 0
+        dut.gqa_cfg.value = 0
         await Timer(1, "ns")
         await super().run_phase()
         self.drop_objection()
@@ -329,11 +378,11 @@ class LayerSwapTest(AttentionTest):
             for (layer, r), row in saved[n].items():
                 assert (row == mirror_a[n][layer, r]).all(), f"saved {n.upper()} row {r} differs from the model"
         scales_a = dict(st.scales)
-        set_scales(dut, st, draw_scales(rng))
+        set_scales(dut, st, draw_gqa_scales(rng) if GQA else draw_scales(rng))
         await restore(dut, st, rng, rows)  # layer B
         await self.run_tokens([token(rng, start + i, 0) for i in range(T)])
         await check_cache(self.env, "layer B")
-        k, v = (np.zeros((NUM_LAYERS, MAX_SEQ, D), np.int8) for _ in range(2))
+        k, v = (_cache() for _ in range(2))
         for (layer, r), row in saved["k"].items():
             k[layer, r], v[layer, r] = row, saved["v"][(layer, r)]
         await cache_write(dut, region, k, v)  # back to layer A
@@ -361,7 +410,7 @@ class PerfTest(AttentionTest):
         rows = []
         for p, i, o, ps in zip(positions, ins, outs, poss):
             model = units.attention_cycles(D, HEADS, p + 1, MACS, SM_UNITS)
-            rows.append(dict(d=D, heads=HEADS, pos=p, macs_per_cycle=MACS, softmax_units=SM_UNITS,
+            rows.append(dict(d=D, heads=HEADS, kv_heads=KV_HEADS, elem_bits=ELEM_BITS, pos=p, macs_per_cycle=MACS, softmax_units=SM_UNITS,
                              cycles=o.last - i.last, analytical_cycles=(p + 1) * D // MACS,
                              model_cycles=model["cycles"], load_cycles=i.last - ps.first + 1,
                              total_cycles=o.last - ps.first + 1))
@@ -382,8 +431,8 @@ def on_reset(st: State):
 
 SPEC = BlockSpec(
     name="attention",
-    inputs={"s_axis_pos": Port(16), "s_axis": Port(8, signed=True)},
-    outputs={"m_axis": Port(8, signed=True)},
+    inputs={"s_axis_pos": Port(16), "s_axis": Port(ELEM_BITS, signed=True)},
+    outputs={"m_axis": Port(ELEM_BITS, signed=True)},
     model=model,
     stimulus=stimulus,
     transactions=int(cfg.get("transactions", 6)),
@@ -392,7 +441,7 @@ SPEC = BlockSpec(
     on_reset=on_reset,
     configure=configure,
     state=State,
-    max_cycles_per_txn=3 * D // LANES + 8 * HEADS * (MAX_SEQ * (HD // MACS + 4) + 120) + 4 * D,
+    max_cycles_per_txn=QKV // LANES + 8 * HEADS * (MAX_SEQ * (HD // MACS + 4) + 120) + 4 * D,
     extra_tests={"test_random_pos": RandomPosTest, "test_fill": FillTest, "test_layer_swap": LayerSwapTest,
                  "test_perf": PerfTest},
 )

@@ -4,6 +4,8 @@ Default regression: small shapes on Icarus and Verilator (every test of tb_atten
 shapes (d=768, 12 heads) on Verilator for a few tokens, 3/6/8 heads and head_dim 48/128 on Icarus
 (test_random_pos only), and the build-time parameter checks.
 Wider sweeps (head sizes 16..128, 16 heads, several layers, GPT-2 on Icarus) are marked slow.
+GQA (ElemBits 16, KvHeads < Heads, against llama_ops.gqa_attention): small shapes on both
+simulators (every test), SmolLM2's shape (d=576, 9 query / 3 KV heads of 64) on Verilator.
 """
 
 import pytest
@@ -34,6 +36,16 @@ SLOW = [dict(D=128, Heads=16, MaxSeq=12, Macs=8, SoftmaxUnits=2),        # 16 he
         dict(D=64, Heads=4, MaxSeq=16, Macs=1, Lanes=1, SoftmaxUnits=1)]   # one MAC per cycle
 
 
+# GQA, the Llama/SmolLM2 path: int16 q/k/v/cache/y, wide requant. 4 query heads on 2 KV heads
+# (2 layers, Lanes 2, 2 words per score), 4 on 1 (Macs = head_dim), and KvHeads = Heads at
+# ElemBits 16 (multi-head attention on the wide path).
+GQA_SMALL = [dict(D=64, Heads=4, KvHeads=2, ElemBits=16, MaxSeq=6, NumLayers=2, Lanes=2, Macs=8, OutLanes=2,
+                  SoftmaxUnits=2),
+             dict(D=64, Heads=4, KvHeads=1, ElemBits=16, MaxSeq=5, Macs=16, OutLanes=4, SoftmaxUnits=1),
+             dict(D=32, Heads=2, KvHeads=2, ElemBits=16, MaxSeq=4, Macs=16, OutLanes=1, SoftmaxUnits=2)]
+SMOLLM2 = dict(D=576, Heads=9, KvHeads=3, ElemBits=16, MaxSeq=12, Macs=64, Lanes=8, OutLanes=64, SoftmaxUnits=4)
+
+
 def run(sim, params, transactions=None, testcase=None):
     tb = {} if transactions is None else {"transactions": transactions}
     return run_block("attention", SOURCES, "tb_attention", sim, params, testcase=testcase, tb_config=tb)
@@ -59,6 +71,16 @@ def test_attention_gpt2():
     run("verilator", GPT2, transactions=2, testcase=GPT2_TESTS)
 
 
+@pytest.mark.parametrize("params", GQA_SMALL, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_attention_gqa(sim, params):
+    run(sim, params, transactions=4)
+
+
+def test_attention_gqa_smollm2():
+    run("verilator", SMOLLM2, transactions=3)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("params", SLOW, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
@@ -78,7 +100,10 @@ def test_attention_gpt2_long():
 
 BAD = [(dict(D=60, Heads=8), "attention: D (60) must be a positive multiple of Heads (8)"),
        (dict(D=256, Heads=1, Macs=16), "attention: head_dim = D/Heads = 256 > 128"),
-       (dict(D=64, Heads=4, Macs=32), "attention: Macs (32) must divide head_dim = D/Heads = 16")]
+       (dict(D=64, Heads=4, Macs=32), "attention: Macs (32) must divide head_dim = D/Heads = 16"),
+       (dict(D=64, Heads=4, ElemBits=12), "attention: ElemBits must be 8 (GPT-2) or 16 (GQA), got 12"),
+       (dict(D=96, Heads=6, KvHeads=4, ElemBits=16), "attention: Heads (6) must be a multiple of KvHeads (4)"),
+       (dict(D=64, Heads=4, KvHeads=2), "attention: KvHeads (2) < Heads (4) needs ElemBits 16")]
 
 
 @pytest.mark.parametrize("params,message", BAD, ids=[param_tag(b[0]) for b in BAD])
