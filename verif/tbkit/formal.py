@@ -81,8 +81,8 @@ class Unit:
 
     @property
     def props_file(self) -> Path | None:
-        f = FORMAL / f"{self.name}.sv"
-        return f if f.is_file() else None
+        # a unit's own file, else its top's (a second configuration of a module shares its properties)
+        return next((f for f in (FORMAL / f"{self.name}.sv", FORMAL / f"{self.top}.sv") if f.is_file()), None)
 
 
 def load_spec() -> dict[str, Unit]:
