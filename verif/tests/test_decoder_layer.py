@@ -1,6 +1,7 @@
 """Launchers: the decoder layer, bit-exact against models.layer.layer_decode.
 
-- the trained tiny GPT-2 (d=128, 4 heads, 2 layers) on both simulators;
+- the trained tiny GPT-2 (d=128, 4 heads, 2 layers) on both simulators (Icarus: two of the stress
+  tests by default, the whole matrix in make regress-full);
 - every position of its 128-entry cache, on Verilator;
 - GPT-2-small shapes (d=768, 12 heads, d_ffn=3072) with random weights, a few tokens, on Verilator;
 - the error path (a position outside the cache, a layer id without a region, a reset in the middle
@@ -24,10 +25,24 @@ def run_layer(sim, params_file, cfg, lanes, tokens, testcase=None, **extra):
               tb_config=dict(params_file=str(params_file), tokens=tokens, **extra))
 
 
+# Icarus runs the layer at ~3k cycles/s: by default it takes the two tests that stress the most
+# (both sides stalling at random; a reset in mid-token), the whole matrix in make regress-full.
+ICARUS_TESTS = ["test_idle_backpressure", "test_reset_mid_stream"]
+
+
 @pytest.mark.parametrize("sim", SIMS)
 def test_decoder_layer_tiny(sim):
     cfg, _ = load_params(TINY)
-    run_layer(sim, TINY, cfg, lanes=16, tokens=6 if sim == "verilator" else 3)
+    if sim == "verilator":
+        run_layer(sim, TINY, cfg, lanes=16, tokens=6)
+    else:
+        run_layer(sim, TINY, cfg, lanes=16, tokens=3, testcase=ICARUS_TESTS)
+
+
+@pytest.mark.slow
+def test_decoder_layer_tiny_icarus_matrix():
+    cfg, _ = load_params(TINY)
+    run_layer("icarus", TINY, cfg, lanes=16, tokens=3)
 
 
 def test_decoder_layer_full_context():
