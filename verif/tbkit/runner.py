@@ -198,8 +198,11 @@ def fusesoc_core() -> str:
     return "\n".join(lines) + "\n"
 
 
-def param_tag(parameters: dict) -> str:
-    """A short, readable, filesystem-safe name for a parameter set."""
+def param_tag(parameters: dict | str) -> str:
+    """A short, readable, filesystem-safe name for a parameter set (a string, e.g. the simulator of
+    a (sim, params) pytest case, is its own name)."""
+    if isinstance(parameters, str):
+        return parameters
     tag = "_".join(f"{k}{v}" for k, v in sorted(parameters.items())) or "default"
     if len(tag) > 60:
         tag = tag[:40] + "_" + hashlib.sha1(tag.encode()).hexdigest()[:10]

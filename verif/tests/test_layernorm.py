@@ -18,20 +18,16 @@ RMS = [
 SLOW = [("icarus", dict(Lanes=8, InBits=16, MaxDim=768)), ("verilator", dict(Lanes=16, InBits=16, MaxDim=4096))]
 
 
-def ident(v):
-    return v if isinstance(v, str) else param_tag(v)
-
-
 def run(sim, params, **config):
     run_block("layernorm", sources("layernorm"), "tb_layernorm", sim, params, tb_config=config)
 
 
-@pytest.mark.parametrize("sim,params", DEFAULT, ids=ident)
+@pytest.mark.parametrize("sim,params", DEFAULT, ids=param_tag)
 def test_layernorm(sim, params):
     run(sim, params)
 
 
-@pytest.mark.parametrize("sim,params", RMS, ids=ident)
+@pytest.mark.parametrize("sim,params", RMS, ids=param_tag)
 def test_rmsnorm(sim, params):
     run(sim, params)
 
@@ -48,6 +44,6 @@ def test_layernorm_rejects_bad_parameters(sim, params, message):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("sim,params", SLOW, ids=ident)
+@pytest.mark.parametrize("sim,params", SLOW, ids=param_tag)
 def test_layernorm_large(sim, params):
     run(sim, params, transactions=6)

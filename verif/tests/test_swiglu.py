@@ -13,11 +13,7 @@ DEFAULT = [
 ]
 
 
-def ident(v):
-    return v if isinstance(v, str) else param_tag(v)
-
-
-@pytest.mark.parametrize("sim,params", DEFAULT, ids=ident)
+@pytest.mark.parametrize("sim,params", DEFAULT, ids=param_tag)
 def test_swiglu(sim, params):
     run_block("swiglu", sources("swiglu"), "tb_swiglu", sim, params)
 
