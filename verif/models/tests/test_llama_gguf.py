@@ -76,10 +76,8 @@ def test_q4_1_integer_form_is_exact(g2, reader, name):
 # ---------------------------------------------------------------------------------------
 # error paths
 # ---------------------------------------------------------------------------------------
-def _tiny_writer(path, arch="llama", skip=(), types=None):
-    """A tiny 1-layer llama-shaped GGUF (d=64, 2 heads, 1 KV head, FFN 64, vocab 32)."""
-    types = types or {}
-    w = gguf.GGUFWriter(str(path), arch)
+def _tiny_header(w):
+    """The tiny model's shape keys: 1 layer, d=64, 2 heads, 1 KV head, FFN 64, context 128."""
     w.add_block_count(1)
     w.add_context_length(128)
     w.add_embedding_length(64)
@@ -88,6 +86,13 @@ def _tiny_writer(path, arch="llama", skip=(), types=None):
     w.add_head_count_kv(1)
     w.add_rope_freq_base(1e4)
     w.add_layer_norm_rms_eps(1e-5)
+
+
+def _tiny_writer(path, arch="llama", skip=(), types=None):
+    """A tiny 1-layer llama-shaped GGUF (d=64, 2 heads, 1 KV head, FFN 64, vocab 32)."""
+    types = types or {}
+    w = gguf.GGUFWriter(str(path), arch)
+    _tiny_header(w)
     rng = np.random.default_rng(0)
     tensors = {"token_embd.weight": (32, 64), "output_norm.weight": (64,), "blk.0.attn_norm.weight": (64,),
                "blk.0.ffn_norm.weight": (64,), "blk.0.attn_q.weight": (64, 64)}
@@ -153,14 +158,7 @@ def test_unsupported_tensor_type(tmp_path):
 
 def test_wrong_tensor_shape(tmp_path):
     w = gguf.GGUFWriter(str(tmp_path / "s2.gguf"), "llama")
-    w.add_block_count(1)
-    w.add_context_length(128)
-    w.add_embedding_length(64)
-    w.add_feed_forward_length(64)
-    w.add_head_count(2)
-    w.add_head_count_kv(1)
-    w.add_rope_freq_base(1e4)
-    w.add_layer_norm_rms_eps(1e-5)
+    _tiny_header(w)
     w.add_tensor("token_embd.weight", np.zeros((32, 64), np.float32))
     w.add_tensor("output_norm.weight", np.zeros((48,), np.float32))
     w.write_header_to_file()
