@@ -2,10 +2,10 @@
 """Measured cycles per token of the decode attention unit (rtl/attention.sv), GPT-2-small and SmolLM2 shapes.
 
 For each configuration (GPT-2: d=768, 12 heads; SmolLM2's GQA: d=576, 9 query heads on 3 KV heads,
-int16; MaxSeq 1024; Macs = MACs per cycle of each of the q.K and p.V datapaths), builds the unit and runs tb_attention's test_perf: a random cache restored
-through the save/restore port, then one token at each position in POSITIONS, nothing stalled.
+int16; MaxSeq 1024; Macs = MACs per cycle of each of the q.K and p.V datapaths), builds the unit
+and runs tb_attention's test_perf: a random cache restored through the save/restore port, then one token at each position in POSITIONS, nothing stalled.
 `cycles` is counted in the simulation from the handshake of the token's last QKV beat to that of
-its last output beat (the attention work; the QKV load itself, 3d/Lanes beats, is reported as
+its last output beat (the attention work; the QKV load itself, (d + 2*KvD)/Lanes beats, is reported as
 load_cycles, and total_cycles = pos beat to last output). analytical_cycles = (pos+1)*d/M_a, the
 analytical-model term (docs/architecture.md §2), with M_a = Macs. Writes sim_build/reports/perf_attention.json (a list of
 {d, heads, pos, macs_per_cycle, cycles, analytical_cycles, ...}) and prints a table.
