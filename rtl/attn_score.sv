@@ -5,7 +5,7 @@
 // Per token (after `start`), per query head h, per cache row j = 0..pos, with kvh = the KV head
 // h / (Heads/KvHeads) of h (kvh = h when KvHeads = Heads, GPT-2):
 //   acc_j = q_h . K[j,kvh]   (Groups = HeadDim/Macs words of the K cache, one per cycle)
-//   ElemBits 8:  int8 (dot_i8), int32 acc;  u_j = rescale(acc_j << 8, scale.scale)  (int32)
+//   ElemBits 8:  int8, int32 acc (dot_int);  u_j = rescale(acc_j << 8, scale.scale)  (int32)
 //   ElemBits 16: int16, int64 acc;  u_j = requantize(wide_to_i32(acc_j, scale.pre), scale.scale, 24)
 //                (llama_ops.requantize_wide to an int24 logit; scale.pre is unused with ElemBits 8)
 // both through rtl/out_stage.sv's requant, into its FIFO;
@@ -146,22 +146,13 @@ module attn_score
   logic                      s3_valid_q, s3_tlast_q;
   logic signed [31:0]        s3_acc_q, s3_d, sc_in;  // ElemBits 8: acc; 16: wide_to_i32(acc, pre)
 
-  if (ElemBits != 16) begin : g_dot8
-    dot_i8 #(.Lanes(Macs)) u_dot (.a(q_rd_q), .b(k_rdata), .dot(dot_d));
+  dot_int #(.Lanes(Macs), .ElemBits(EW), .DotBits(AccBits)) u_dot (.a(q_rd_q), .b(k_rdata), .dot(dot_d));
+  if (ElemBits != 16) begin : g_sc8
     assign s3_d  = acc_d;
     assign sc_in = s3_acc_q <<< 8;
     logic unused_pre;
     assign unused_pre = ^scale.pre;
-  end else begin : g_dot16
-    // int16 x int16 products (|p| <= 2^30) summed into the int64 accumulator's step
-    logic [Macs*32-1:0] prod;
-    for (genvar i = 0; i < Macs; i++) begin : g_lane
-      assign prod[32*i +: 32] = 32'($signed(q_rd_q[16*i +: 16]) * $signed(k_rdata[16*i +: 16]));
-    end
-    always_comb begin
-      dot_d = '0;
-      for (int i = 0; i < Macs; i++) dot_d = dot_d + 64'($signed(prod[32*i +: 32]));
-    end
+  end else begin : g_sc16
     assign s3_d  = wide_to_i32(acc_d, scale.pre);
     assign sc_in = s3_acc_q;
   end

@@ -144,7 +144,7 @@ module linear
   logic signed [31:0] s2_dot_q, dot_d;
   linear_param_t s2_p_q;
 
-  dot_i8 #(.Lanes(Lanes)) u_dot (.a(s1_x_q), .b(s1_w_q), .dot(dot_d));
+  dot_int #(.Lanes(Lanes)) u_dot (.a(s1_x_q), .b(s1_w_q), .dot(dot_d));
 
   // ---- S3: accumulate; at the column end, the result + bias goes to requant -------------------
   logic signed [31:0] acc_q, acc_d, res_q;

@@ -50,9 +50,9 @@ def merge_dat(paths, rtl_dir: Path) -> dict[tuple, int]:
 # "line >= 95, toggle >= 90, functional 100 per block" stays checkable row by row:
 #   kv_cache, attn_score, attn_value: attention's three parts, instantiated only by attention.sv
 #     and verified by the attention launchers (verif/testplans/attention.yml);
-#   dot_i8: the int8 dot product of linear.sv and attn_score.sv, reported with linear (its
+#   dot_int: the dot product of linear.sv and attn_score.sv, reported with linear (its
 #     extremes test drives the widest products); the attention runs' hits count there too.
-FOLDED_INTO = {"kv_cache": "attention", "attn_score": "attention", "attn_value": "attention", "dot_i8": "linear"}
+FOLDED_INTO = {"kv_cache": "attention", "attn_score": "attention", "attn_value": "attention", "dot_int": "linear"}
 
 
 def block_of_file(file: str) -> str:
