@@ -13,16 +13,23 @@
 //   s_axis_pos_*  one sllm_pkg::token_t beat per token: position and layer (KV-cache region);
 //                 the attention scales are sampled with it (see attention.sv).
 //   m_axis_*      x': D residual elements, one per beat, tlast last.
-//   s_axis_w_<u>_*, s_axis_p_<u>_*: weights and per-channel parameters (sllm_pkg::linear_param_t)
-//                 of Linear unit u (qkv, o, fc1, fc2), one HBM pseudo-channel each, in linear.sv's
-//                 output-major order.
+//   s_axis_w_*    the weight memory bus, WeightBusBytes per cycle (the HBM pseudo-channels side
+//                 by side): per token the four matrices QKV, O, FC1, FC2, each in linear.sv's
+//                 output-major byte order, tlast on each matrix's last word. The units take turns
+//                 on it (rtl/weight_router.sv), each behind a prefetch FIFO of PrefetchWords words
+//                 (rtl/weight_prefetch.sv), so the bandwidth is shared and never exceeded.
+//   s_axis_p_<u>_*: per-channel parameters (sllm_pkg::linear_param_t) of Linear unit u (qkv, o,
+//                 fc1, fc2), a narrow port each (8.5 bytes per output channel, ~1% of the weights).
 // Configuration (static while a token is in flight; one layer's values at a time): `cfg`
 // (sllm_pkg::layer_cfg_t: the LayerNorm epsilons, the attention scales and the two residual
 // adds' scales), the LayerNorm per-channel words (ln<i>_prm_* write ports, sllm_pkg::ln_chan_t)
 // and the GELU table (gelu_tbl_*).
 // Numerics: the residual stream is ResidBits wide; O and FC2 output BranchBits (docs/numerics.md).
-// Throughput: one token at a time per unit; the units overlap where the data allows (e.g. O starts
-// on attention's first outputs, FC2's first column runs while FC1 produces). Cycles per token are
+// Throughput: one token at a time per unit. Batch-1 decode reads every weight once per token, so
+// the bound is (layer weight bytes) / WeightBusBytes cycles; Linear units wider than the bus
+// (Lanes > WeightBusBytes) catch up after the gaps the bus spends filling their FIFOs. FC1's
+// output collects in an FC2 input FIFO (DFfn bytes): FC2's weights follow FC1's on the bus, so
+// FC2 cannot take its input before FC1 has taken all of its weights. Cycles per token are
 // measured by the layer harness (verif/sv/tb_decoder_layer.sv) and predicted by verif/perfmodel.
 // Errors: pos_error / layer_error (sticky, from attention) flag a token whose position is outside
 // the cache or whose layer has no cache region; such a token writes nothing.
@@ -38,10 +45,12 @@ module decoder_layer
   parameter int DFfn         = 512,  // FFN width
   parameter int MaxSeq       = 128,  // KV cache rows per layer
   parameter int NumLayers    = 2,    // KV cache regions (one per model layer served)
-  parameter int LanesQkv     = 16,   // MACs per cycle of the QKV Linear
-  parameter int LanesO       = 16,   // MACs per cycle of the O Linear
-  parameter int LanesFc1     = 16,   // MACs per cycle of FC1
-  parameter int LanesFc2     = 16,   // MACs per cycle of FC2
+  parameter int WeightBusBytes = 64, // weight memory bandwidth, bytes per cycle
+  parameter int PrefetchWords = 256, // bus words each Linear's prefetch FIFO holds
+  parameter int LanesQkv     = 128,  // MACs per cycle of the QKV Linear
+  parameter int LanesO       = 128,  // MACs per cycle of the O Linear
+  parameter int LanesFc1     = 128,  // MACs per cycle of FC1
+  parameter int LanesFc2     = 128,  // MACs per cycle of FC2
   parameter int AttnMacs     = 16,   // MACs per cycle of each attention datapath (q.K, p.V)
   parameter int SoftmaxUnits = 2,    // softmax rows in flight in attention
   parameter int ResidBits    = 16,   // residual stream width
@@ -63,28 +72,19 @@ module decoder_layer
   output logic                        m_axis_tlast,
   output logic                        m_axis_tvalid,
   input  wire logic                   m_axis_tready,
-  // Weight and parameter streams of the four Linear units
-  input  wire logic [LanesQkv*8-1:0]  s_axis_w_qkv_tdata,
-  input  wire logic                   s_axis_w_qkv_tlast, s_axis_w_qkv_tvalid,
-  output logic                        s_axis_w_qkv_tready,
+  // The weight memory bus and the parameter streams of the four Linear units
+  input  wire logic [WeightBusBytes*8-1:0] s_axis_w_tdata,
+  input  wire logic                   s_axis_w_tlast, s_axis_w_tvalid,
+  output logic                        s_axis_w_tready,
   input  wire linear_param_t          s_axis_p_qkv_tdata,
   input  wire logic                   s_axis_p_qkv_tlast, s_axis_p_qkv_tvalid,
   output logic                        s_axis_p_qkv_tready,
-  input  wire logic [LanesO*8-1:0]    s_axis_w_o_tdata,
-  input  wire logic                   s_axis_w_o_tlast, s_axis_w_o_tvalid,
-  output logic                        s_axis_w_o_tready,
   input  wire linear_param_t          s_axis_p_o_tdata,
   input  wire logic                   s_axis_p_o_tlast, s_axis_p_o_tvalid,
   output logic                        s_axis_p_o_tready,
-  input  wire logic [LanesFc1*8-1:0]  s_axis_w_fc1_tdata,
-  input  wire logic                   s_axis_w_fc1_tlast, s_axis_w_fc1_tvalid,
-  output logic                        s_axis_w_fc1_tready,
   input  wire linear_param_t          s_axis_p_fc1_tdata,
   input  wire logic                   s_axis_p_fc1_tlast, s_axis_p_fc1_tvalid,
   output logic                        s_axis_p_fc1_tready,
-  input  wire logic [LanesFc2*8-1:0]  s_axis_w_fc2_tdata,
-  input  wire logic                   s_axis_w_fc2_tlast, s_axis_w_fc2_tvalid,
-  output logic                        s_axis_w_fc2_tready,
   input  wire linear_param_t          s_axis_p_fc2_tdata,
   input  wire logic                   s_axis_p_fc2_tlast, s_axis_p_fc2_tvalid,
   output logic                        s_axis_p_fc2_tready,
@@ -112,6 +112,10 @@ module decoder_layer
     if (D % LanesQkv != 0 || D % LanesO != 0 || D % LanesFc1 != 0 || DFfn % LanesFc2 != 0)
       $fatal(1, "decoder_layer: D (%0d) must be a multiple of LanesQkv/LanesO/LanesFc1 (%0d/%0d/%0d) and DFfn (%0d) of LanesFc2 (%0d)",
              D, LanesQkv, LanesO, LanesFc1, DFfn, LanesFc2);
+    if (WeightBusBytes < 1 || (D * D) % WeightBusBytes != 0 || (D * DFfn) % WeightBusBytes != 0)
+      $fatal(1, "decoder_layer: every matrix (D*D = %0d, D*DFfn = %0d bytes) must be a whole number of WeightBusBytes (%0d) words",
+             D * D, D * DFfn, WeightBusBytes);
+    if (PrefetchWords < 1) $fatal(1, "decoder_layer: PrefetchWords must be >= 1, got %0d", PrefetchWords);
   end
 
   // Stream bundles between the units: {tdata, tlast, tvalid, tready} per arrow of the diagram.
@@ -124,7 +128,8 @@ module decoder_layer
   logic                   fc1_tlast, fc1_tvalid, fc1_tready, gelu_tlast, gelu_tvalid, gelu_tready;
   logic [LanesQkv*8-1:0]  ln1p_tdata;
   logic [LanesFc1*8-1:0]  ln2p_tdata;
-  logic [LanesFc2*8-1:0]  gelup_tdata;
+  logic [LanesFc2*8-1:0]  gelup_tdata, fc2x_tdata;
+  logic                   fc2x_tlast, fc2x_tvalid, fc2x_tready;
   logic                   ln1p_tlast, ln1p_tvalid, ln1p_tready, ln2p_tlast, ln2p_tvalid, ln2p_tready, gelup_tlast, gelup_tvalid, gelup_tready;
   logic [LanesO*8-1:0]    attn_tdata;
   logic                   attn_tlast, attn_tvalid, attn_tready;
@@ -137,8 +142,50 @@ module decoder_layer
   /* verilator lint_off UNUSEDSIGNAL */
   logic qkv_idle, o_idle, fc1_idle, fc2_idle, attn_idle;
   logic [LevelWidth-1:0] res1_level, res2_level;
+  logic [$clog2(DFfn / LanesFc2 + 1)-1:0] fc2x_level;
   logic [AttnMacs*8-1:0] cache_rdata;
   /* verilator lint_on UNUSEDSIGNAL */
+
+  // ---- Weights: one memory bus, the Linear units take turns (QKV, O, FC1, FC2 per token) -------
+  logic [WeightBusBytes*8-1:0] bus_tdata;
+  logic                        bus_tlast;
+  logic [3:0]                  bus_tvalid, bus_tready;
+  logic [LanesQkv*8-1:0]       w_qkv_tdata;
+  logic [LanesO*8-1:0]         w_o_tdata;
+  logic [LanesFc1*8-1:0]       w_fc1_tdata;
+  logic [LanesFc2*8-1:0]       w_fc2_tdata;
+  logic [3:0]                  w_tlast, w_tvalid, w_tready;  // {fc2, fc1, o, qkv}
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [1:0]                    weight_turn;  // the unit the bus feeds (waves, timeline)
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  weight_router #(.Width(WeightBusBytes * 8), .NumUnits(4)) u_weight_router (
+    .clk, .rst_n,
+    .s_axis_tdata(s_axis_w_tdata), .s_axis_tlast(s_axis_w_tlast), .s_axis_tvalid(s_axis_w_tvalid), .s_axis_tready(s_axis_w_tready),
+    .m_axis_tdata(bus_tdata), .m_axis_tlast(bus_tlast), .m_axis_tvalid(bus_tvalid), .m_axis_tready(bus_tready),
+    .turn(weight_turn)
+  );
+
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesQkv), .Depth(PrefetchWords)) u_prefetch_qkv (
+    .clk, .rst_n,
+    .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[0]), .s_axis_tready(bus_tready[0]),
+    .m_axis_tdata(w_qkv_tdata), .m_axis_tlast(w_tlast[0]), .m_axis_tvalid(w_tvalid[0]), .m_axis_tready(w_tready[0])
+  );
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesO), .Depth(PrefetchWords)) u_prefetch_o (
+    .clk, .rst_n,
+    .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[1]), .s_axis_tready(bus_tready[1]),
+    .m_axis_tdata(w_o_tdata), .m_axis_tlast(w_tlast[1]), .m_axis_tvalid(w_tvalid[1]), .m_axis_tready(w_tready[1])
+  );
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesFc1), .Depth(PrefetchWords)) u_prefetch_fc1 (
+    .clk, .rst_n,
+    .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[2]), .s_axis_tready(bus_tready[2]),
+    .m_axis_tdata(w_fc1_tdata), .m_axis_tlast(w_tlast[2]), .m_axis_tvalid(w_tvalid[2]), .m_axis_tready(w_tready[2])
+  );
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesFc2), .Depth(PrefetchWords)) u_prefetch_fc2 (
+    .clk, .rst_n,
+    .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[3]), .s_axis_tready(bus_tready[3]),
+    .m_axis_tdata(w_fc2_tdata), .m_axis_tlast(w_tlast[3]), .m_axis_tvalid(w_tvalid[3]), .m_axis_tready(w_tready[3])
+  );
 
   // ---- Attention block: x -> LN1 -> QKV -> attention -> O, residual around it -----------------
   axis_fork #(.DataWidth(ResidBits), .NumOutputs(2)) u_fork1 (
@@ -165,8 +212,8 @@ module decoder_layer
   linear #(.Lanes(LanesQkv), .K(D), .N(3 * D), .OutBits(8)) u_qkv (
     .clk, .rst_n,
     .s_axis_tdata(ln1p_tdata), .s_axis_tlast(ln1p_tlast), .s_axis_tvalid(ln1p_tvalid), .s_axis_tready(ln1p_tready),
-    .s_axis_w_tdata(s_axis_w_qkv_tdata), .s_axis_w_tlast(s_axis_w_qkv_tlast),
-    .s_axis_w_tvalid(s_axis_w_qkv_tvalid), .s_axis_w_tready(s_axis_w_qkv_tready),
+    .s_axis_w_tdata(w_qkv_tdata), .s_axis_w_tlast(w_tlast[0]),
+    .s_axis_w_tvalid(w_tvalid[0]), .s_axis_w_tready(w_tready[0]),
     .s_axis_p_tdata(s_axis_p_qkv_tdata), .s_axis_p_tlast(s_axis_p_qkv_tlast),
     .s_axis_p_tvalid(s_axis_p_qkv_tvalid), .s_axis_p_tready(s_axis_p_qkv_tready),
     .m_axis_tdata(qkv_tdata), .m_axis_tlast(qkv_tlast), .m_axis_tvalid(qkv_tvalid), .m_axis_tready(qkv_tready),
@@ -189,8 +236,8 @@ module decoder_layer
   linear #(.Lanes(LanesO), .K(D), .N(D), .OutBits(BranchBits)) u_o (
     .clk, .rst_n,
     .s_axis_tdata(attn_tdata), .s_axis_tlast(attn_tlast), .s_axis_tvalid(attn_tvalid), .s_axis_tready(attn_tready),
-    .s_axis_w_tdata(s_axis_w_o_tdata), .s_axis_w_tlast(s_axis_w_o_tlast),
-    .s_axis_w_tvalid(s_axis_w_o_tvalid), .s_axis_w_tready(s_axis_w_o_tready),
+    .s_axis_w_tdata(w_o_tdata), .s_axis_w_tlast(w_tlast[1]),
+    .s_axis_w_tvalid(w_tvalid[1]), .s_axis_w_tready(w_tready[1]),
     .s_axis_p_tdata(s_axis_p_o_tdata), .s_axis_p_tlast(s_axis_p_o_tlast),
     .s_axis_p_tvalid(s_axis_p_o_tvalid), .s_axis_p_tready(s_axis_p_o_tready),
     .m_axis_tdata(o_tdata), .m_axis_tlast(o_tlast), .m_axis_tvalid(o_tvalid), .m_axis_tready(o_tready),
@@ -237,8 +284,8 @@ module decoder_layer
   linear #(.Lanes(LanesFc1), .K(D), .N(DFfn), .OutBits(8)) u_fc1 (
     .clk, .rst_n,
     .s_axis_tdata(ln2p_tdata), .s_axis_tlast(ln2p_tlast), .s_axis_tvalid(ln2p_tvalid), .s_axis_tready(ln2p_tready),
-    .s_axis_w_tdata(s_axis_w_fc1_tdata), .s_axis_w_tlast(s_axis_w_fc1_tlast),
-    .s_axis_w_tvalid(s_axis_w_fc1_tvalid), .s_axis_w_tready(s_axis_w_fc1_tready),
+    .s_axis_w_tdata(w_fc1_tdata), .s_axis_w_tlast(w_tlast[2]),
+    .s_axis_w_tvalid(w_tvalid[2]), .s_axis_w_tready(w_tready[2]),
     .s_axis_p_tdata(s_axis_p_fc1_tdata), .s_axis_p_tlast(s_axis_p_fc1_tlast),
     .s_axis_p_tvalid(s_axis_p_fc1_tvalid), .s_axis_p_tready(s_axis_p_fc1_tready),
     .m_axis_tdata(fc1_tdata), .m_axis_tlast(fc1_tlast), .m_axis_tvalid(fc1_tvalid), .m_axis_tready(fc1_tready),
@@ -258,11 +305,20 @@ module decoder_layer
     .m_axis_tdata(gelup_tdata), .m_axis_tlast(gelup_tlast), .m_axis_tvalid(gelup_tvalid), .m_axis_tready(gelup_tready)
   );
 
-  linear #(.Lanes(LanesFc2), .K(DFfn), .N(D), .OutBits(BranchBits)) u_fc2 (
+  // FC2's whole input vector: FC2's weights follow FC1's on the bus, so FC2 takes x only after FC1
+  // has taken its last weight word (and produced all but its last few outputs).
+  axis_fifo #(.DataWidth(LanesFc2 * 8), .Depth(DFfn / LanesFc2)) u_fc2_x (
     .clk, .rst_n,
     .s_axis_tdata(gelup_tdata), .s_axis_tlast(gelup_tlast), .s_axis_tvalid(gelup_tvalid), .s_axis_tready(gelup_tready),
-    .s_axis_w_tdata(s_axis_w_fc2_tdata), .s_axis_w_tlast(s_axis_w_fc2_tlast),
-    .s_axis_w_tvalid(s_axis_w_fc2_tvalid), .s_axis_w_tready(s_axis_w_fc2_tready),
+    .m_axis_tdata(fc2x_tdata), .m_axis_tlast(fc2x_tlast), .m_axis_tvalid(fc2x_tvalid), .m_axis_tready(fc2x_tready),
+    .level(fc2x_level)
+  );
+
+  linear #(.Lanes(LanesFc2), .K(DFfn), .N(D), .OutBits(BranchBits)) u_fc2 (
+    .clk, .rst_n,
+    .s_axis_tdata(fc2x_tdata), .s_axis_tlast(fc2x_tlast), .s_axis_tvalid(fc2x_tvalid), .s_axis_tready(fc2x_tready),
+    .s_axis_w_tdata(w_fc2_tdata), .s_axis_w_tlast(w_tlast[3]),
+    .s_axis_w_tvalid(w_tvalid[3]), .s_axis_w_tready(w_tready[3]),
     .s_axis_p_tdata(s_axis_p_fc2_tdata), .s_axis_p_tlast(s_axis_p_fc2_tlast),
     .s_axis_p_tvalid(s_axis_p_fc2_tvalid), .s_axis_p_tready(s_axis_p_fc2_tready),
     .m_axis_tdata(fc2_tdata), .m_axis_tlast(fc2_tlast), .m_axis_tvalid(fc2_tvalid), .m_axis_tready(fc2_tready),

@@ -44,8 +44,10 @@ def parse_args(argv=None):
                    help=f"new tokens to generate (env TOKENS; default {DEFAULT_TOKENS})")
     p.add_argument("--sim", default=None, help="verilator or icarus (env SIM; default verilator)")
     p.add_argument("--model", default=None, help="gpt2, the only model the RTL decodes so far (env MODEL)")
-    p.add_argument("--lanes", type=cli.int_type("--lanes", 1), default=16,
-                   help="MACs per cycle of every Linear unit and of attention")
+    p.add_argument("--lanes", type=cli.int_type("--lanes", 1), default=128,
+                   help="MACs per cycle of every Linear unit (attention: min(lanes, head size))")
+    p.add_argument("--bus", type=cli.int_type("--bus", 1), default=64,
+                   help="weight memory bandwidth in bytes per cycle, shared by the Linear units")
     p.add_argument("--params", type=Path, default=FIXTURE / "int_params.npz", help="integer parameter file")
     p.add_argument("--model-dir", type=Path, default=None,
                    help=f"float checkpoint for the transformers reference (default {FIXTURE.relative_to(ROOT)})")
@@ -98,27 +100,24 @@ def float_reference(model_dir: Path, prompt: list[int], n: int) -> tuple[list[in
         return None, f"float reference unavailable ({exc})"
 
 
-def predicted_cycles(cfg: dict, rtl: dict, positions: range) -> float | None:
-    """The analytical model's cycles per token per layer at this parallelism, averaged over the
+def predicted_cycles(rtl: dict, positions: range) -> float | None:
+    """The analytical model's cycles per token per layer for this build, averaged over the
     positions decoded (attention grows with the position)."""
     try:
-        from perfmodel.layer import LayerConfig, layer_cycles
+        from perfmodel.layer import layer_config_from_rtl, layer_cycles
     except ImportError:
         return None
-    lanes = {"qkv": rtl["LanesQkv"], "o": rtl["LanesO"], "fc1": rtl["LanesFc1"], "fc2": rtl["LanesFc2"],
-             "attn": rtl["AttnMacs"], "ln": 1}
-    base = LayerConfig(d=cfg["d_model"], heads=cfg["n_head"], d_ffn=cfg["d_ffn"], layers=cfg["n_layer"], lanes=lanes)
-    values = [layer_cycles(LayerConfig(**{**base.__dict__, "pos": p})) for p in positions]
+    values = [layer_cycles(layer_config_from_rtl(rtl, p)) for p in positions]
     return sum(values) / len(values)
 
 
 def weight_bound(cfg: dict, rtl: dict) -> dict:
     """The weight-streaming bound of one token through one layer: the layer's int8 weight bytes
-    over the bytes per cycle all its weight ports deliver together (Lanes bytes each)."""
+    over the weight bus's bytes per cycle (WeightBusBytes, shared by the four Linear units)."""
     from perfmodel.layer import LayerConfig, weight_bytes_per_layer
 
     layer = LayerConfig(d=cfg["d_model"], heads=cfg["n_head"], d_ffn=cfg["d_ffn"], layers=cfg["n_layer"])
-    bandwidth = sum(rtl[k] for k in ("LanesQkv", "LanesO", "LanesFc1", "LanesFc2"))
+    bandwidth = rtl["WeightBusBytes"]
     weight_bytes = weight_bytes_per_layer(layer)
     return {"weight_bytes": weight_bytes, "bandwidth_bytes_per_cycle": bandwidth, "cycles": weight_bytes / bandwidth}
 
@@ -155,15 +154,16 @@ def _main(argv=None) -> int:
     fits = max_seq - len(prompt)  # the last token fed sits at position max_seq - 1
     n = min(args.tokens, fits)
     try:
-        rtl = rtl_parameters(cfg, args.lanes)
+        rtl = rtl_parameters(cfg, args.lanes, bus_bytes=args.bus)
     except ValueError as exc:
-        raise cli.UserError(f"--lanes {args.lanes}: {exc}; accepted: a divisor of D={cfg['d_model']} and "
+        raise cli.UserError(f"--lanes {args.lanes} --bus {args.bus}: {exc}; accepted: lanes a divisor of D={cfg['d_model']} and "
                             f"DFfn={cfg['d_ffn']}") from None
     args.report.unlink(missing_ok=True)  # from here on, run.json appears only when this run finishes
 
     print(f"spatial-llm-rtl: {cfg['n_layer']}-layer GPT-2 (d={cfg['d_model']}, {cfg['n_head']} heads, "
           f"context {max_seq}) from {args.params.relative_to(ROOT) if args.params.is_relative_to(ROOT) else args.params}")
-    print(f"every decoder layer of every token on {args.sim}; {n} new tokens; lanes {args.lanes}", flush=True)
+    print(f"every decoder layer of every token on {args.sim}; {n} new tokens; lanes {args.lanes}, "
+          f"weight bus {args.bus} B/cycle", flush=True)
     if n < args.tokens:
         print(f"note: only {n} of the {args.tokens} requested tokens fit the {max_seq}-token context", flush=True)
 
@@ -192,7 +192,7 @@ def _main(argv=None) -> int:
     agree = None
     if ref_tokens is not None:
         agree = sum(a == b for a, b in zip(res["tokens"], ref_tokens)) / len(ref_tokens)
-    predicted = predicted_cycles(cfg, rtl, range(len(prompt) + n))
+    predicted = predicted_cycles(rtl, range(len(prompt) + n))
     bound = weight_bound(cfg, rtl)
     report = {
         "tokens": len(res["tokens"]),
@@ -233,7 +233,7 @@ def _main(argv=None) -> int:
     pred = f" (analytical model: {predicted:,.0f})" if predicted else ""
     print(f"cycles/token/layer: {report['cycles_per_token_layer']:,.0f}{pred}")
     print(f"weight bound    : {bound['cycles']:,.0f} cycles ({bound['weight_bytes']:,.0f} weight bytes at "
-          f"{bound['bandwidth_bytes_per_cycle']} B/cycle over the 4 weight ports): measured/bound "
+          f"{bound['bandwidth_bytes_per_cycle']} B/cycle on the shared weight bus): measured/bound "
           f"{report['bound_ratio']:.2f}")
     print(f"simulation speed: {report['sim_cycles_per_second']:,.0f} cycles/s on {args.sim}")
     print(f"report          : {args.report}")

@@ -28,41 +28,66 @@ LAYER_CFG_NAMES = {
 }
 
 
-def rtl_parameters(cfg: dict, lanes: int = 16, attn_macs: int | None = None, num_layers: int | None = None) -> dict:
-    """The harness parameters for a model config, with the same MACs per cycle in every unit."""
+def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, num_layers: int | None = None,
+                   bus_bytes: int = 64, prefetch_words: int = 256) -> dict:
+    """The harness parameters for a model config: the same MACs per cycle in every Linear, a weight
+    bus of bus_bytes per cycle shared by them, prefetch_words bus words of FIFO in front of each."""
     d, heads = cfg["d_model"], cfg["n_head"]
     if cfg.get("resid_bits", 16) != 16 or cfg.get("branch_bits", 16) != 16:
         raise ValueError("the RTL layer is built for resid_bits = branch_bits = 16 (docs/numerics.md)")
     macs = attn_macs or min(lanes, d // heads)
     params = dict(
         D=d, Heads=heads, DFfn=cfg["d_ffn"], MaxSeq=cfg["max_seq"], NumLayers=num_layers or cfg["n_layer"],
+        WeightBusBytes=bus_bytes, PrefetchWords=prefetch_words,
         LanesQkv=lanes, LanesO=lanes, LanesFc1=lanes, LanesFc2=lanes, AttnMacs=macs,
     )
     for name, n in (("D", d), ("DFfn", cfg["d_ffn"])):
         if n % lanes:
             raise ValueError(f"{name}={n} is not a multiple of lanes={lanes}")
+    for unit, (k, n) in matrix_shapes(params).items():
+        if k * n % bus_bytes:
+            raise ValueError(f"the {unit} matrix ({k}x{n} bytes) is not a whole number of {bus_bytes}-byte bus words")
     return params
 
 
+def matrix_shapes(rtl: dict) -> dict:
+    """(K, N) of each Linear, in the order their matrices follow each other on the weight bus."""
+    d, f = rtl["D"], rtl["DFfn"]
+    return {"qkv": (d, 3 * d), "o": (d, d), "fc1": (d, f), "fc2": (f, d)}
+
+
+def bus_words_per_layer(rtl: dict) -> int:
+    return sum(k * n for k, n in matrix_shapes(rtl).values()) // rtl["WeightBusBytes"]
+
+
+def weight_bus_lines(layer: dict, bus_bytes: int) -> list[str]:
+    """One layer's weights as weight-bus words (mem0): each matrix in linear.sv's output-major byte
+    order (byte n*K + k is W[k, n], whatever the Lanes), cut into bus words; the bit above each word
+    is tlast, set on each matrix's last word."""
+    lines = []
+    for unit in UNITS:
+        words = memh.lanes_to_lines(np.asarray(layer[f"{unit}.weight"]).T.reshape(-1, bus_bytes), bus_bytes)
+        lines += ["0" + w for w in words[:-1]] + ["1" + words[-1]]
+    return lines
+
+
 def write_memfiles(layers: list[dict], rtl: dict, directory: Path) -> None:
-    """Every layer's parameters (quantize.layer_view dicts) as the harness's mem0..mem11 files."""
+    """Every layer's parameters (quantize.layer_view dicts) as the harness's mem0..mem8 files."""
     if len(layers) != rtl["NumLayers"]:
         raise ValueError(f"{len(layers)} layers of parameters for a harness holding NumLayers={rtl['NumLayers']}")
-    lanes = {"qkv": rtl["LanesQkv"], "o": rtl["LanesO"], "fc1": rtl["LanesFc1"], "fc2": rtl["LanesFc2"]}
+    memh.write_memh(directory / "mem0.memh", [l for p in layers for l in weight_bus_lines(p, rtl["WeightBusBytes"])])
     for i, unit in enumerate(UNITS):
-        w_lines, p_lines = [], []
+        p_lines = []
         for p in layers:
-            w_lines += memh.linear_weight_lines(p[f"{unit}.weight"], lanes[unit])
             p_lines += memh.linear_param_lines(p[f"{unit}.bias"], p[f"{unit}.mult"], p[f"{unit}.shift"])
-        memh.write_memh(directory / f"mem{2 * i}.memh", w_lines)
-        memh.write_memh(directory / f"mem{2 * i + 1}.memh", p_lines)
-    for mem, ln in ((8, "ln1"), (9, "ln2")):
+        memh.write_memh(directory / f"mem{i + 1}.memh", p_lines)
+    for mem, ln in ((5, "ln1"), (6, "ln2")):
         lines = []
         for p in layers:
             lines += memh.layernorm_param_lines(p[f"{ln}.g_mult"], p[f"{ln}.g_shift"], p[f"{ln}.g_neg"], p[f"{ln}.beta_q"])
         memh.write_memh(directory / f"mem{mem}.memh", lines)
-    memh.write_memh(directory / "mem10.memh", [l for p in layers for l in memh.byte_lines(p["gelu.table"])])
-    memh.write_memh(directory / "mem11.memh", [layer_cfg_line(p) for p in layers])
+    memh.write_memh(directory / "mem7.memh", [l for p in layers for l in memh.byte_lines(p["gelu.table"])])
+    memh.write_memh(directory / "mem8.memh", [layer_cfg_line(p) for p in layers])
 
 
 def layer_cfg_line(p: dict) -> str:
@@ -105,6 +130,10 @@ class LayerHarness:
         await RisingEdge(dut.clk)
         while int(dut.cfg_busy.value):
             await RisingEdge(dut.clk)
+
+    def weight_words(self) -> int:
+        """Weight-bus words the layer has taken since reset."""
+        return int(self.dut.weight_words.value)
 
     def token_cycles(self) -> int:
         return int(self.dut.last_out_cycle.value) - int(self.dut.first_in_cycle.value) + 1

@@ -46,6 +46,10 @@ class LayerConfig:
     clock_hz: float = 250e6  # ASSUMED clock: every projection states it
     port_gbps: float = math.inf  # memory bandwidth per weight port (GB/s, 1e9 bytes/s); inf = unbounded
     ffn_order: str = "output_major"  # FC2 weight order: "output_major" (this RTL) or "input_major"
+    # decoder_layer.sv's shared weight bus (WeightBusBytes, PrefetchWords); None = one port per
+    # Linear at port_gbps each (the layer before the shared bus; the projection's model)
+    bus_bytes: int | None = None
+    prefetch_words: int = 256
 
     @property
     def d_head(self) -> int:
@@ -67,7 +71,19 @@ class LayerConfig:
 
     def describe(self) -> str:
         ln = "/".join(f"{u}{self.lanes[u]}" for u in UNITS if u in self.lanes)
-        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] sm{self.softmax_units}"
+        bus = f" bus{self.bus_bytes}B pf{self.prefetch_words}" if self.bus_bytes else ""
+        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] sm{self.softmax_units}{bus}"
+
+
+def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
+    """decoder_layer.sv parameters (its defaults where absent) -> LayerConfig (LN/GELU/add at one
+    element per beat)."""
+    lanes = {"qkv": params.get("LanesQkv", 128), "o": params.get("LanesO", 128), "fc1": params.get("LanesFc1", 128),
+             "fc2": params.get("LanesFc2", 128), "attn": params.get("AttnMacs", 16), "ln": 1}
+    return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
+                       layers=params.get("NumLayers", 1), pos=pos, lanes=lanes,
+                       softmax_units=params.get("SoftmaxUnits", 2),
+                       bus_bytes=params.get("WeightBusBytes", 64), prefetch_words=params.get("PrefetchWords", 256))
 
 
 # Shapes of the four Linear units: (K, N)
@@ -120,6 +136,12 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
         lanes = cfg.lane(name)
         return units.linear(units.pack(x, lanes) if x.beats == k else x, k, n, lanes, wb, bw)  # 1-element beats
 
+    bus = units.WeightBus(cfg.bus_bytes, cfg.prefetch_words) if cfg.bus_bytes else None
+    if bus:
+        def lin(name: str, x: Stream) -> Stream:  # noqa: F811 - the shared bus replaces the ports
+            k, n = shapes[name]
+            return bus.linear(units.pack(x, cfg.lane(name)) if x.beats == k else x, k, n, cfg.lane(name))
+
     x = units.source(cfg.d // ln_lanes)
     st["ln1"] = units.layernorm(x)
     st["qkv"] = lin("qkv", units.pack(st["ln1"], cfg.lane("qkv") // ln_lanes))
@@ -130,7 +152,10 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
     st["ln2"] = units.layernorm(st["add1"])
     st["fc1"] = lin("fc1", units.pack(st["ln2"], cfg.lane("fc1") // ln_lanes))
     st["gelu"] = units.gelu(st["fc1"])
-    if cfg.ffn_order == "output_major":
+    if bus:  # FC2's input FIFO (decoder_layer.sv u_fc2_x): one cycle, first word fall-through
+        g = units.pack(st["gelu"], cfg.lane("fc2"))
+        st["fc2"] = lin("fc2", Stream(g.first + 1, g.last + 1, g.beats))
+    elif cfg.ffn_order == "output_major":
         st["fc2"] = lin("fc2", st["gelu"])
     elif cfg.ffn_order == "input_major":
         # NOT in linear.sv (see its header): FC2 accumulates x[k] as it arrives, Lanes columns per

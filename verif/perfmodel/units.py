@@ -96,6 +96,58 @@ def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: float = 8,
 
 
 # --------------------------------------------------------------------------------------------------
+# rtl/weight_router.sv + rtl/weight_prefetch.sv: the Linear units of a layer share one weight bus
+#   "the units take turns on it, each behind a prefetch FIFO of PrefetchWords words"
+#   weight_prefetch: "Latency: 1 cycle (FIFO) + 1 (width converter, unless Lanes == BusBytes)"
+# --------------------------------------------------------------------------------------------------
+BUS_START = 2  # tb_decoder_layer: the token's first x beat (cycle 0) -> the bus's first word handshake
+
+
+class WeightBus:
+    """The shared weight bus: one word of `bus_bytes` per cycle at most, the matrices in the order
+    the units consume them. `next_free` is the first cycle the bus can deliver its next word."""
+
+    def __init__(self, bus_bytes: int, prefetch_words: int, start: float = BUS_START):
+        self.bus_bytes, self.prefetch_words, self.next_free = bus_bytes, prefetch_words, start
+
+    def linear(self, x: Stream, k: int, n: int, lanes: int, latency: int = LINEAR_LATENCY) -> Stream:
+        """linear.sv fed through this bus: the output stream, and the bus moves past its matrix.
+
+        Word w is taken from the bus once the bus is free and the unit's FIFO has room (word
+        w - depth has left it, for the step that uses its last byte); step s of the unit needs the
+        word holding its last byte (plus the prefetch latency), x beat j in column 0, and follows
+        step s-1 (one step per cycle)."""
+        if k % lanes:
+            raise ValueError(f"linear: K={k} is not a multiple of Lanes={lanes} (the RTL rejects it)")
+        b, kb = self.bus_bytes, k // lanes
+        words, steps = k * n // b, k * n // lanes
+        if k * n % b:
+            raise ValueError(f"linear: a {k}x{n} matrix is not a whole number of {b}-byte bus words")
+        lat = 1 + (lanes != b)
+        # Words held between the bus and the unit: the FIFO plus the width converter's buffer.
+        depth = self.prefetch_words + (0 if lanes == b else (b + 2 * lanes) // b)
+        taken = [0.0] * words  # bus handshake of each word
+        step = [0.0] * steps
+        w = 0
+        for s in range(steps):
+            need = ((s + 1) * lanes + b - 1) // b - 1  # the word holding step s's last byte
+            while w <= need:
+                t = self.next_free
+                if w >= depth:  # the FIFO is full until word w - depth leaves it
+                    t = max(t, step[((w - depth + 1) * b - 1) // lanes] + 1)
+                taken[w] = t
+                self.next_free = t + 1
+                w += 1
+            t = taken[need] + lat
+            if s:
+                t = max(t, step[s - 1] + 1)
+            if s < kb:
+                t = max(t, x.beat_time(s))
+            step[s] = t
+        return Stream(step[kb - 1] + latency, step[-1] + latency, n)
+
+
+# --------------------------------------------------------------------------------------------------
 # rtl/q4_linear.sv: linear.sv's schedule with Q4_1 codes
 #   "Weight-port bits per weight: 4 (code) + 40/32 (c, d) = 5.25"
 #   "Latency: last code beat of row n -> y[n] on m_axis: 8 cycles"

@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from . import units
-from .layer import LayerConfig, layer_cycles
+from .layer import LayerConfig, layer_config_from_rtl, layer_cycles
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "sim_build" / "reports"
@@ -108,8 +108,8 @@ def timing_log_rows(sim_build: Path = ROOT / "sim_build") -> list[dict]:
 
 def layer_config(d: dict) -> LayerConfig:
     base = LayerConfig()
-    kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order", "softmax_units")
-          if k in d}
+    kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order", "softmax_units",
+                            "bus_bytes", "prefetch_words") if k in d}
     lanes = dict(base.lanes, **d.get("lanes", {}))
     return LayerConfig(**kw, lanes=lanes)
 
@@ -137,15 +137,6 @@ def layer_rows(reports: Path = REPORTS) -> list[dict]:
 
 
 TOKEN_RE = re.compile(r"token (\d+): layer (\d+) pos (\d+): (\d+) cycles")
-
-
-def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
-    """decoder_layer.sv parameters -> LayerConfig (LN/GELU/add at one element per beat)."""
-    lanes = {"qkv": params.get("LanesQkv", 16), "o": params.get("LanesO", 16), "fc1": params.get("LanesFc1", 16),
-             "fc2": params.get("LanesFc2", 16), "attn": params.get("AttnMacs", 16), "ln": 1}
-    return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
-                       layers=params.get("NumLayers", 1), pos=pos, lanes=lanes,
-                       softmax_units=params.get("SoftmaxUnits", 2))
 
 
 def layer_log_measurements(params: dict, log_text: str, sim: str) -> list[dict]:

@@ -6,11 +6,14 @@
 // Memories, loaded with $readmemh at every rising edge of `load` from mem<Id>.memh in the
 // simulation's directory (or +mem<Id>=<path>); every file holds all NumLayers layers, layer after
 // layer (verif/harness/decoder_layer.py writes them):
-//   mem0..mem7  weight_stream.sv: weights and per-channel parameters of QKV, O, FC1, FC2 (w, p
-//               alternately), one HBM pseudo-channel each, replayed for every token;
-//   mem8, mem9  LN1 / LN2 per-channel parameters, D sllm_pkg::ln_chan_t lines per layer;
-//   mem10       the GELU table, 256 lines of 8 bits per layer;
-//   mem11       the layer's scalars, one sllm_pkg::layer_cfg_t line per layer.
+//   mem0        weight_stream.sv: the weight memory bus (WeightBusBytes per word, the bit above
+//               it tlast): QKV, O, FC1 and FC2's matrices of a layer back to back, one pass per
+//               token, started by the token's first x beat (so a measured token never uses
+//               weights fetched before it arrived);
+//   mem1..mem4  weight_stream.sv: per-channel parameters of QKV, O, FC1, FC2, replayed per token;
+//   mem5, mem6  LN1 / LN2 per-channel parameters, D sllm_pkg::ln_chan_t lines per layer;
+//   mem7        the GELU table, 256 lines of 8 bits per layer;
+//   mem8        the layer's scalars, one sllm_pkg::layer_cfg_t line per layer.
 // Switching layer (between tokens, the layer idle): set `layer`, pulse `restart` (the weight
 // streams restart at that layer's first word) and `cfg_load` (the loader writes the layer's
 // LayerNorm parameters and GELU table into the units, one entry per cycle, and latches its
@@ -18,6 +21,7 @@
 // Weight starvation: every weight stream withholds a beat with probability w_stall/256.
 // Counters (cleared by reset): cycle; first_in_cycle, the cycle of a token's first x beat;
 // last_out_cycle, the cycle of its last x' beat. A token takes last_out - first_in + 1 cycles.
+// weight_words: bus words the layer has taken (one per cycle at most: the bandwidth limit).
 
 `default_nettype none
 
@@ -29,16 +33,19 @@ module tb_decoder_layer
   parameter int DFfn         = 512,
   parameter int MaxSeq       = 128,
   parameter int NumLayers    = 2,
-  parameter int LanesQkv     = 16,
-  parameter int LanesO       = 16,
-  parameter int LanesFc1     = 16,
-  parameter int LanesFc2     = 16,
+  parameter int WeightBusBytes = 64,
+  parameter int PrefetchWords  = 256,
+  parameter int LanesQkv     = 128,
+  parameter int LanesO       = 128,
+  parameter int LanesFc1     = 128,
+  parameter int LanesFc2     = 128,
   parameter int AttnMacs     = 16,
   parameter int SoftmaxUnits = 2,
   localparam int ResidBits  = 16,
   localparam int LayerWidth = (NumLayers > 1) ? $clog2(NumLayers) : 1,
   localparam int ChanWidth  = (D > 1) ? $clog2(D) : 1,
-  localparam int LoadSteps  = (D > 256) ? D : 256
+  localparam int LoadSteps  = (D > 256) ? D : 256,
+  localparam int BusWords   = (4 * D * D + 2 * D * DFfn) / WeightBusBytes  // one layer's weights
 ) (
   input  wire logic                  clk,
   input  wire logic                  rst_n,
@@ -64,41 +71,35 @@ module tb_decoder_layer
   output logic                       layer_error,
   output logic      [31:0]           cycle,
   output logic      [31:0]           first_in_cycle,
-  output logic      [31:0]           last_out_cycle
+  output logic      [31:0]           last_out_cycle,
+  output logic      [31:0]           weight_words
 );
 
-  // ---- Weight streams: one per Linear weight port and one per parameter port -----------------
-  logic [LanesQkv*8-1:0] w_qkv_tdata;
-  logic [LanesO*8-1:0]   w_o_tdata;
-  logic [LanesFc1*8-1:0] w_fc1_tdata;
-  logic [LanesFc2*8-1:0] w_fc2_tdata;
-  linear_param_t         p_qkv_tdata, p_o_tdata, p_fc1_tdata, p_fc2_tdata;
-  logic [7:0]            w_tlast, w_tvalid, w_tready;  // {p_fc2, w_fc2, p_fc1, w_fc1, p_o, w_o, p_qkv, w_qkv}
+  // ---- The weight bus (one pass per token) and one stream per parameter port ----------------
+  logic [WeightBusBytes*8-1:0] w_tdata;
+  logic                        w_tlast, w_tvalid, w_tready;
+  linear_param_t               p_qkv_tdata, p_o_tdata, p_fc1_tdata, p_fc2_tdata;
+  logic [3:0]                  p_tlast, p_tvalid, p_tready;  // {fc2, fc1, o, qkv}
+  logic                        in_vector_q, token_start;      // inside an x vector; its first beat
 
-  weight_stream #(.Width(LanesQkv * 8), .Words(D / LanesQkv * 3 * D), .NumLayers(NumLayers), .Id(0)) u_w_qkv (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_qkv_tdata), .m_axis_tlast(w_tlast[0]), .m_axis_tvalid(w_tvalid[0]), .m_axis_tready(w_tready[0]));
+  assign token_start = s_axis_tvalid && s_axis_tready && !in_vector_q;
+
+  weight_stream #(.Width(WeightBusBytes * 8), .Words(BusWords), .NumLayers(NumLayers), .Id(0),
+                  .LastInWord(1'b1), .Gated(1'b1)) u_weight_bus (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(token_start),
+    .m_axis_tdata(w_tdata), .m_axis_tlast(w_tlast), .m_axis_tvalid(w_tvalid), .m_axis_tready(w_tready));
   weight_stream #(.Width($bits(linear_param_t)), .Words(3 * D), .NumLayers(NumLayers), .Id(1)) u_p_qkv (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_qkv_tdata), .m_axis_tlast(w_tlast[1]), .m_axis_tvalid(w_tvalid[1]), .m_axis_tready(w_tready[1]));
-  weight_stream #(.Width(LanesO * 8), .Words(D / LanesO * D), .NumLayers(NumLayers), .Id(2)) u_w_o (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_o_tdata), .m_axis_tlast(w_tlast[2]), .m_axis_tvalid(w_tvalid[2]), .m_axis_tready(w_tready[2]));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(3)) u_p_o (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_o_tdata), .m_axis_tlast(w_tlast[3]), .m_axis_tvalid(w_tvalid[3]), .m_axis_tready(w_tready[3]));
-  weight_stream #(.Width(LanesFc1 * 8), .Words(D / LanesFc1 * DFfn), .NumLayers(NumLayers), .Id(4)) u_w_fc1 (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_fc1_tdata), .m_axis_tlast(w_tlast[4]), .m_axis_tvalid(w_tvalid[4]), .m_axis_tready(w_tready[4]));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(DFfn), .NumLayers(NumLayers), .Id(5)) u_p_fc1 (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_fc1_tdata), .m_axis_tlast(w_tlast[5]), .m_axis_tvalid(w_tvalid[5]), .m_axis_tready(w_tready[5]));
-  weight_stream #(.Width(LanesFc2 * 8), .Words(DFfn / LanesFc2 * D), .NumLayers(NumLayers), .Id(6)) u_w_fc2 (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(w_fc2_tdata), .m_axis_tlast(w_tlast[6]), .m_axis_tvalid(w_tvalid[6]), .m_axis_tready(w_tready[6]));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(7)) u_p_fc2 (
-    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall),
-    .m_axis_tdata(p_fc2_tdata), .m_axis_tlast(w_tlast[7]), .m_axis_tvalid(w_tvalid[7]), .m_axis_tready(w_tready[7]));
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
+    .m_axis_tdata(p_qkv_tdata), .m_axis_tlast(p_tlast[0]), .m_axis_tvalid(p_tvalid[0]), .m_axis_tready(p_tready[0]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(2)) u_p_o (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
+    .m_axis_tdata(p_o_tdata), .m_axis_tlast(p_tlast[1]), .m_axis_tvalid(p_tvalid[1]), .m_axis_tready(p_tready[1]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(DFfn), .NumLayers(NumLayers), .Id(3)) u_p_fc1 (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
+    .m_axis_tdata(p_fc1_tdata), .m_axis_tlast(p_tlast[2]), .m_axis_tvalid(p_tvalid[2]), .m_axis_tready(p_tready[2]));
+  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(4)) u_p_fc2 (
+    .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
+    .m_axis_tdata(p_fc2_tdata), .m_axis_tlast(p_tlast[3]), .m_axis_tvalid(p_tvalid[3]), .m_axis_tready(p_tready[3]));
 
   // ---- Per-layer configuration memories and their loader --------------------------------------
   ln_chan_t   ln1_mem [NumLayers * D];
@@ -115,10 +116,10 @@ module tb_decoder_layer
   endfunction
 
   always @(posedge load) begin
-    $readmemh(mem_file(8), ln1_mem);
-    $readmemh(mem_file(9), ln2_mem);
-    $readmemh(mem_file(10), gelu_mem);
-    $readmemh(mem_file(11), cfg_mem);
+    $readmemh(mem_file(5), ln1_mem);
+    $readmemh(mem_file(6), ln2_mem);
+    $readmemh(mem_file(7), gelu_mem);
+    $readmemh(mem_file(8), cfg_mem);
   end
 
   localparam int StepWidth = $clog2(LoadSteps + 1);
@@ -150,6 +151,7 @@ module tb_decoder_layer
   // ---- The layer --------------------------------------------------------------------------------
   decoder_layer #(
     .D(D), .Heads(Heads), .DFfn(DFfn), .MaxSeq(MaxSeq), .NumLayers(NumLayers),
+    .WeightBusBytes(WeightBusBytes), .PrefetchWords(PrefetchWords),
     .LanesQkv(LanesQkv), .LanesO(LanesO), .LanesFc1(LanesFc1), .LanesFc2(LanesFc2),
     .AttnMacs(AttnMacs), .SoftmaxUnits(SoftmaxUnits)
   ) u_layer (
@@ -157,14 +159,11 @@ module tb_decoder_layer
     .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
     .s_axis_pos_tdata, .s_axis_pos_tlast, .s_axis_pos_tvalid, .s_axis_pos_tready,
     .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready,
-    .s_axis_w_qkv_tdata(w_qkv_tdata), .s_axis_w_qkv_tlast(w_tlast[0]), .s_axis_w_qkv_tvalid(w_tvalid[0]), .s_axis_w_qkv_tready(w_tready[0]),
-    .s_axis_p_qkv_tdata(p_qkv_tdata), .s_axis_p_qkv_tlast(w_tlast[1]), .s_axis_p_qkv_tvalid(w_tvalid[1]), .s_axis_p_qkv_tready(w_tready[1]),
-    .s_axis_w_o_tdata(w_o_tdata), .s_axis_w_o_tlast(w_tlast[2]), .s_axis_w_o_tvalid(w_tvalid[2]), .s_axis_w_o_tready(w_tready[2]),
-    .s_axis_p_o_tdata(p_o_tdata), .s_axis_p_o_tlast(w_tlast[3]), .s_axis_p_o_tvalid(w_tvalid[3]), .s_axis_p_o_tready(w_tready[3]),
-    .s_axis_w_fc1_tdata(w_fc1_tdata), .s_axis_w_fc1_tlast(w_tlast[4]), .s_axis_w_fc1_tvalid(w_tvalid[4]), .s_axis_w_fc1_tready(w_tready[4]),
-    .s_axis_p_fc1_tdata(p_fc1_tdata), .s_axis_p_fc1_tlast(w_tlast[5]), .s_axis_p_fc1_tvalid(w_tvalid[5]), .s_axis_p_fc1_tready(w_tready[5]),
-    .s_axis_w_fc2_tdata(w_fc2_tdata), .s_axis_w_fc2_tlast(w_tlast[6]), .s_axis_w_fc2_tvalid(w_tvalid[6]), .s_axis_w_fc2_tready(w_tready[6]),
-    .s_axis_p_fc2_tdata(p_fc2_tdata), .s_axis_p_fc2_tlast(w_tlast[7]), .s_axis_p_fc2_tvalid(w_tvalid[7]), .s_axis_p_fc2_tready(w_tready[7]),
+    .s_axis_w_tdata(w_tdata), .s_axis_w_tlast(w_tlast), .s_axis_w_tvalid(w_tvalid), .s_axis_w_tready(w_tready),
+    .s_axis_p_qkv_tdata(p_qkv_tdata), .s_axis_p_qkv_tlast(p_tlast[0]), .s_axis_p_qkv_tvalid(p_tvalid[0]), .s_axis_p_qkv_tready(p_tready[0]),
+    .s_axis_p_o_tdata(p_o_tdata), .s_axis_p_o_tlast(p_tlast[1]), .s_axis_p_o_tvalid(p_tvalid[1]), .s_axis_p_o_tready(p_tready[1]),
+    .s_axis_p_fc1_tdata(p_fc1_tdata), .s_axis_p_fc1_tlast(p_tlast[2]), .s_axis_p_fc1_tvalid(p_tvalid[2]), .s_axis_p_fc1_tready(p_tready[2]),
+    .s_axis_p_fc2_tdata(p_fc2_tdata), .s_axis_p_fc2_tlast(p_tlast[3]), .s_axis_p_fc2_tvalid(p_tvalid[3]), .s_axis_p_fc2_tready(p_tready[3]),
     .cfg(cfg_q),
     .ln1_prm_we(ln_we), .ln2_prm_we(ln_we), .ln_prm_addr(ChanWidth'(step_q)),
     .ln1_prm_wdata(ln1_mem[ln_index]), .ln2_prm_wdata(ln2_mem[ln_index]),
@@ -178,10 +177,14 @@ module tb_decoder_layer
     if (!rst_n) begin
       cycle          <= '0;
       armed_q        <= 1'b1;
+      in_vector_q    <= 1'b0;
+      weight_words   <= '0;
       first_in_cycle <= '0;
       last_out_cycle <= '0;
     end else begin
       cycle <= cycle + 1;
+      if (s_axis_tvalid && s_axis_tready) in_vector_q <= !s_axis_tlast;
+      if (w_tvalid && w_tready) weight_words <= weight_words + 1;
       if (s_axis_tvalid && s_axis_tready && armed_q) begin
         armed_q        <= 1'b0;
         first_in_cycle <= cycle;

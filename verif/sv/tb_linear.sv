@@ -51,12 +51,12 @@ module tb_linear
   logic               p_tvalid, p_tlast, p_tready;
 
   weight_stream #(.Width(Lanes * 8), .Words(WWords), .Id(0)) u_weights (
-    .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall),
+    .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall), .go(1'b0),
     .m_axis_tdata(w_tdata), .m_axis_tlast(w_tlast), .m_axis_tvalid(w_tvalid), .m_axis_tready(w_tready)
   );
 
   weight_stream #(.Width($bits(linear_param_t)), .Words(N), .Id(1)) u_params (
-    .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall),
+    .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall), .go(1'b0),
     .m_axis_tdata(p_tdata), .m_axis_tlast(p_tlast), .m_axis_tvalid(p_tvalid), .m_axis_tready(p_tready)
   );
 

@@ -29,7 +29,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles
 
-from harness.decoder_layer import LayerHarness, pos_beat, rtl_parameters, write_memfiles
+from harness.decoder_layer import LayerHarness, bus_words_per_layer, pos_beat, rtl_parameters, write_memfiles
 from models import layer as layer_model
 from models.gpt2 import IntGPT2
 from tbkit.coverage import Covergroup
@@ -46,7 +46,7 @@ MAX_SEQ, D = CFG["max_seq"], CFG["d_model"]
 TOKENS = CFG_TB.get("tokens", 6)
 
 if P and CFG_TB.get("test_dir"):
-    rtl = rtl_parameters(CFG, P["LanesQkv"], P["AttnMacs"], NUM_LAYERS)
+    rtl = rtl_parameters(CFG, P["LanesQkv"], P["AttnMacs"], NUM_LAYERS, P["WeightBusBytes"], P["PrefetchWords"])
     if any(P.get(k) != v for k, v in rtl.items() if k in P):
         raise ValueError(f"harness parameters {P} do not match the parameter file's config {rtl}")
     write_memfiles(LAYERS, P, Path(CFG_TB["test_dir"]))
@@ -123,27 +123,38 @@ def covergroup():
 
 
 class LayerSwitchTest(BlockTest):
-    """Token by token across the layers, each with its own weights, parameters and KV cache."""
+    """Token by token across the layers, each with its own weights, parameters and KV cache. Every
+    token takes exactly one layer's weights from the bus (no matrix read twice, none cut short),
+    and no faster than the bus delivers them (one word per cycle)."""
 
     async def body(self, rng):
-        harness = self.env.harness
+        harness, words = self.env.harness, bus_words_per_layer(P)
         for i in range(max(TOKENS, 2 * NUM_LAYERS)):
             layer, pos = i % NUM_LAYERS, i // NUM_LAYERS
             await harness.select_layer(layer)
+            before = harness.weight_words()
             await self.env.send([token(rng, pos, layer)])
             await self.env.drain(1)
             assert not harness.errors(), f"{harness.errors()} at token {i} (seed {self.env.seed})"
-            self.logger.info(f"token {i}: layer {layer} pos {pos}: {harness.token_cycles()} cycles")
+            taken, cycles = harness.weight_words() - before, harness.token_cycles()
+            assert taken == words, (f"token {i} took {taken} weight-bus words, one layer is {words} "
+                                    f"(seed {self.env.seed})")
+            assert cycles >= words, (f"token {i}: {cycles} cycles for {words} bus words: more than one "
+                                     f"word per cycle (seed {self.env.seed})")
+            self.logger.info(f"token {i}: layer {layer} pos {pos}: {cycles} cycles "
+                             f"({cycles / words:.3f} x the weight-bus bound of {words})")
 
 
 class FullContextTest(BlockTest):
     """Every position of the cache, 0..MaxSeq-1, one token at a time, all bit-exact."""
 
     async def body(self, rng):
+        harness = self.env.harness
         for pos in range(MAX_SEQ):
             await self.env.send([token(rng, pos, 0)])
             await self.env.drain(1)
-        assert not self.env.harness.errors(), f"{self.env.harness.errors()} (seed {self.env.seed})"
+            self.logger.info(f"token {pos}: layer 0 pos {pos}: {harness.token_cycles()} cycles")
+        assert not harness.errors(), f"{harness.errors()} (seed {self.env.seed})"
 
 
 def flags(dut) -> tuple[int, int]:
@@ -219,7 +230,8 @@ class ResetMidTokenTest(BlockTest):
 
 
 # Generous drain limit per token: every unit's cycles, times the slowdown of random stalls.
-_CYCLES = (4 * D * D + 2 * D * CFG["d_ffn"]) // P.get("LanesQkv", 16) + 6 * MAX_SEQ * D // P.get("AttnMacs", 16)
+_CYCLES = ((4 * D * D + 2 * D * CFG["d_ffn"]) // min(P.get("LanesQkv", 16), P.get("WeightBusBytes", 16))
+           + 6 * MAX_SEQ * D // P.get("AttnMacs", 16))
 extra = {"test_layer_switch": LayerSwitchTest}
 if CFG_TB.get("full_context"):
     extra["test_full_context"] = FullContextTest
