@@ -3,16 +3,21 @@
 // decoder_layer: one pre-LN GPT-2 decoder layer doing decode (one token against a KV cache),
 // composed spatially from the kernel units, bit-exact with models.layer.layer_decode:
 //
-//   x ──► fork ─► LN1 ─► pack ─► Linear QKV ─► attention(KV cache) ─► Linear O ─► add1.b
-//           └────────── residual FIFO ─────────────────────────────────────────► add1.a
-//   add1 ─► fork ─► LN2 ─► pack ─► Linear FC1 ─► GELU ─► pack ─► Linear FC2 ─► add2.b
-//             └────────── residual FIFO ───────────────────────────────────────► add2.a ─► x'
+//   x ──► fork ─► LN1 ─► pack ─► Linear QKV ─► attention(KV cache) ─► Linear O ─► pack ─► add1.b
+//           └────────── residual FIFO ─────────────────────────────────────────────────► add1.a
+//   add1 ─► fork ─► LN2 ─► pack ─► Linear FC1 ─► GELU ─► pack ─► FIFO ─► Linear FC2 ─► pack ─► add2.b
+//             └────────── residual FIFO ─────────────────────────────────────────────────────► add2.a ─► x'
+//   weight bus ─► router ─► prefetch FIFO of QKV | O | FC1 | FC2 (one matrix after the other)
 //
+// The residual stream, the LayerNorms and the adds run at ResidLanes elements per beat (so a
+// LayerNorm costs 2*D/ResidLanes + ~100 cycles, not 2*D + 100); each Linear emits one element
+// per column, packed back to ResidLanes for its add; GELU takes FC1's one element per column.
 // Streams (AXI4-Stream):
-//   s_axis_*      x: D residual elements (ResidBits, two's complement), one per beat, tlast last.
+//   s_axis_*      x: D residual elements (ResidBits, two's complement), ResidLanes per beat (element
+//                 i in bits [i*ResidBits +: ResidBits] of beat i / ResidLanes), tlast on the last beat.
 //   s_axis_pos_*  one sllm_pkg::token_t beat per token: position and layer (KV-cache region);
 //                 the attention scales are sampled with it (see attention.sv).
-//   m_axis_*      x': D residual elements, one per beat, tlast last.
+//   m_axis_*      x': D residual elements, ResidLanes per beat, tlast on the last beat.
 //   s_axis_w_*    the weight memory bus, WeightBusBytes per cycle (the HBM pseudo-channels side
 //                 by side): per token the four matrices QKV, O, FC1, FC2, each in linear.sv's
 //                 output-major byte order, tlast on each matrix's last word. The units take turns
@@ -45,6 +50,7 @@ module decoder_layer
   parameter int DFfn         = 512,  // FFN width
   parameter int MaxSeq       = 128,  // KV cache rows per layer
   parameter int NumLayers    = 2,    // KV cache regions (one per model layer served)
+  parameter int ResidLanes   = 16,   // elements per beat of the residual stream, LayerNorms and adds
   parameter int WeightBusBytes = 64, // weight memory bandwidth, bytes per cycle
   parameter int PrefetchWords = 256, // bus words each Linear's prefetch FIFO holds
   parameter int LanesQkv     = 128,  // MACs per cycle of the QKV Linear
@@ -60,7 +66,7 @@ module decoder_layer
   input  wire logic                   clk,
   input  wire logic                   rst_n,
   // Token in / out
-  input  wire logic [ResidBits-1:0]   s_axis_tdata,
+  input  wire logic [ResidLanes*ResidBits-1:0] s_axis_tdata,
   input  wire logic                   s_axis_tlast,
   input  wire logic                   s_axis_tvalid,
   output logic                        s_axis_tready,
@@ -68,7 +74,7 @@ module decoder_layer
   input  wire logic                   s_axis_pos_tlast,
   input  wire logic                   s_axis_pos_tvalid,
   output logic                        s_axis_pos_tready,
-  output logic      [ResidBits-1:0]   m_axis_tdata,
+  output logic      [ResidLanes*ResidBits-1:0] m_axis_tdata,
   output logic                        m_axis_tlast,
   output logic                        m_axis_tvalid,
   input  wire logic                   m_axis_tready,
@@ -116,14 +122,19 @@ module decoder_layer
       $fatal(1, "decoder_layer: every matrix (D*D = %0d, D*DFfn = %0d bytes) must be a whole number of WeightBusBytes (%0d) words",
              D * D, D * DFfn, WeightBusBytes);
     if (PrefetchWords < 1) $fatal(1, "decoder_layer: PrefetchWords must be >= 1, got %0d", PrefetchWords);
+    if (ResidLanes < 1 || D % ResidLanes != 0 || LanesQkv % ResidLanes != 0 || LanesFc1 % ResidLanes != 0)
+      $fatal(1, "decoder_layer: ResidLanes (%0d) must divide D (%0d), LanesQkv (%0d) and LanesFc1 (%0d)",
+             ResidLanes, D, LanesQkv, LanesFc1);
   end
 
   // Stream bundles between the units: {tdata, tlast, tvalid, tready} per arrow of the diagram.
-  logic [ResidBits-1:0]   x_ln1_tdata, x_res1_tdata, res1_tdata, mid_tdata, mid_ln2_tdata, mid_res2_tdata, res2_tdata;
+  localparam int RW = ResidLanes * ResidBits;  // residual beat
+  logic [RW-1:0]          x_ln1_tdata, x_res1_tdata, res1_tdata, mid_tdata, mid_ln2_tdata, mid_res2_tdata, res2_tdata;
   logic                   x_ln1_tlast, x_res1_tlast, res1_tlast, mid_tlast, mid_ln2_tlast, mid_res2_tlast, res2_tlast;
   logic [1:0]             fork1_tvalid, fork1_tready, fork2_tvalid, fork2_tready;
   logic                   res1_tvalid, res1_tready, mid_tvalid, mid_tready, res2_tvalid, res2_tready;
-  logic [7:0]             ln1_tdata, ln2_tdata, qkv_tdata, fc1_tdata, gelu_tdata;
+  logic [ResidLanes*8-1:0] ln1_tdata, ln2_tdata;
+  logic [7:0]             qkv_tdata, fc1_tdata, gelu_tdata;
   logic                   ln1_tlast, ln1_tvalid, ln1_tready, ln2_tlast, ln2_tvalid, ln2_tready, qkv_tlast, qkv_tvalid, qkv_tready;
   logic                   fc1_tlast, fc1_tvalid, fc1_tready, gelu_tlast, gelu_tvalid, gelu_tready;
   logic [LanesQkv*8-1:0]  ln1p_tdata;
@@ -135,8 +146,10 @@ module decoder_layer
   logic                   attn_tlast, attn_tvalid, attn_tready;
   logic [BranchBits-1:0]  o_tdata, fc2_tdata;
   logic                   o_tlast, o_tvalid, o_tready, fc2_tlast, fc2_tvalid, fc2_tready;
+  logic [ResidLanes*BranchBits-1:0] op_tdata, fc2p_tdata;  // O and FC2 outputs, ResidLanes per beat
+  logic                   op_tlast, op_tvalid, op_tready, fc2p_tlast, fc2p_tvalid, fc2p_tready;
 
-  localparam int LevelWidth = $clog2(D + 1);
+  localparam int LevelWidth = $clog2(D / ResidLanes + 1);
 
   // Unused status outputs of the units (the layer harness measures from the streams).
   /* verilator lint_off UNUSEDSIGNAL */
@@ -188,7 +201,7 @@ module decoder_layer
   );
 
   // ---- Attention block: x -> LN1 -> QKV -> attention -> O, residual around it -----------------
-  axis_fork #(.DataWidth(ResidBits), .NumOutputs(2)) u_fork1 (
+  axis_fork #(.DataWidth(RW), .NumOutputs(2)) u_fork1 (
     .clk, .rst_n,
     .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
     .m_axis_tdata(x_ln1_tdata), .m_axis_tlast(x_ln1_tlast), .m_axis_tvalid(fork1_tvalid), .m_axis_tready(fork1_tready)
@@ -196,14 +209,14 @@ module decoder_layer
   assign x_res1_tdata = x_ln1_tdata;
   assign x_res1_tlast = x_ln1_tlast;
 
-  layernorm #(.Lanes(1), .InBits(ResidBits), .MaxDim(D)) u_ln1 (
+  layernorm #(.Lanes(ResidLanes), .InBits(ResidBits), .MaxDim(D)) u_ln1 (
     .clk, .rst_n, .eps_v(cfg.ln1_eps_v),
     .prm_we(ln1_prm_we), .prm_addr(ln_prm_addr), .prm_wdata(ln1_prm_wdata),
     .s_axis_tdata(x_ln1_tdata), .s_axis_tlast(x_ln1_tlast), .s_axis_tvalid(fork1_tvalid[0]), .s_axis_tready(fork1_tready[0]),
     .m_axis_tdata(ln1_tdata), .m_axis_tlast(ln1_tlast), .m_axis_tvalid(ln1_tvalid), .m_axis_tready(ln1_tready)
   );
 
-  axis_pack #(.ElemBits(8), .Ratio(LanesQkv)) u_pack_ln1 (
+  axis_pack #(.ElemBits(8 * ResidLanes), .Ratio(LanesQkv / ResidLanes)) u_pack_ln1 (
     .clk, .rst_n,
     .s_axis_tdata(ln1_tdata), .s_axis_tlast(ln1_tlast), .s_axis_tvalid(ln1_tvalid), .s_axis_tready(ln1_tready),
     .m_axis_tdata(ln1p_tdata), .m_axis_tlast(ln1p_tlast), .m_axis_tvalid(ln1p_tvalid), .m_axis_tready(ln1p_tready)
@@ -244,23 +257,29 @@ module decoder_layer
     .idle(o_idle)
   );
 
-  axis_fifo #(.DataWidth(ResidBits), .Depth(D)) u_res1 (
+  axis_fifo #(.DataWidth(RW), .Depth(D / ResidLanes)) u_res1 (
     .clk, .rst_n,
     .s_axis_tdata(x_res1_tdata), .s_axis_tlast(x_res1_tlast), .s_axis_tvalid(fork1_tvalid[1]), .s_axis_tready(fork1_tready[1]),
     .m_axis_tdata(res1_tdata), .m_axis_tlast(res1_tlast), .m_axis_tvalid(res1_tvalid), .m_axis_tready(res1_tready),
     .level(res1_level)
   );
 
-  residual_add #(.Lanes(1), .ABits(ResidBits), .BBits(BranchBits), .OutBits(ResidBits)) u_add1 (
+  axis_pack #(.ElemBits(BranchBits), .Ratio(ResidLanes)) u_pack_o (
+    .clk, .rst_n,
+    .s_axis_tdata(o_tdata), .s_axis_tlast(o_tlast), .s_axis_tvalid(o_tvalid), .s_axis_tready(o_tready),
+    .m_axis_tdata(op_tdata), .m_axis_tlast(op_tlast), .m_axis_tvalid(op_tvalid), .m_axis_tready(op_tready)
+  );
+
+  residual_add #(.Lanes(ResidLanes), .ABits(ResidBits), .BBits(BranchBits), .OutBits(ResidBits)) u_add1 (
     .clk, .rst_n,
     .cfg(cfg.add1),
     .s_axis_a_tdata(res1_tdata), .s_axis_a_tlast(res1_tlast), .s_axis_a_tvalid(res1_tvalid), .s_axis_a_tready(res1_tready),
-    .s_axis_b_tdata(o_tdata), .s_axis_b_tlast(o_tlast), .s_axis_b_tvalid(o_tvalid), .s_axis_b_tready(o_tready),
+    .s_axis_b_tdata(op_tdata), .s_axis_b_tlast(op_tlast), .s_axis_b_tvalid(op_tvalid), .s_axis_b_tready(op_tready),
     .m_axis_tdata(mid_tdata), .m_axis_tlast(mid_tlast), .m_axis_tvalid(mid_tvalid), .m_axis_tready(mid_tready)
   );
 
   // ---- MLP block: LN2 -> FC1 -> GELU -> FC2, residual around it ---------------------------------
-  axis_fork #(.DataWidth(ResidBits), .NumOutputs(2)) u_fork2 (
+  axis_fork #(.DataWidth(RW), .NumOutputs(2)) u_fork2 (
     .clk, .rst_n,
     .s_axis_tdata(mid_tdata), .s_axis_tlast(mid_tlast), .s_axis_tvalid(mid_tvalid), .s_axis_tready(mid_tready),
     .m_axis_tdata(mid_ln2_tdata), .m_axis_tlast(mid_ln2_tlast), .m_axis_tvalid(fork2_tvalid), .m_axis_tready(fork2_tready)
@@ -268,14 +287,14 @@ module decoder_layer
   assign mid_res2_tdata = mid_ln2_tdata;
   assign mid_res2_tlast = mid_ln2_tlast;
 
-  layernorm #(.Lanes(1), .InBits(ResidBits), .MaxDim(D)) u_ln2 (
+  layernorm #(.Lanes(ResidLanes), .InBits(ResidBits), .MaxDim(D)) u_ln2 (
     .clk, .rst_n, .eps_v(cfg.ln2_eps_v),
     .prm_we(ln2_prm_we), .prm_addr(ln_prm_addr), .prm_wdata(ln2_prm_wdata),
     .s_axis_tdata(mid_ln2_tdata), .s_axis_tlast(mid_ln2_tlast), .s_axis_tvalid(fork2_tvalid[0]), .s_axis_tready(fork2_tready[0]),
     .m_axis_tdata(ln2_tdata), .m_axis_tlast(ln2_tlast), .m_axis_tvalid(ln2_tvalid), .m_axis_tready(ln2_tready)
   );
 
-  axis_pack #(.ElemBits(8), .Ratio(LanesFc1)) u_pack_ln2 (
+  axis_pack #(.ElemBits(8 * ResidLanes), .Ratio(LanesFc1 / ResidLanes)) u_pack_ln2 (
     .clk, .rst_n,
     .s_axis_tdata(ln2_tdata), .s_axis_tlast(ln2_tlast), .s_axis_tvalid(ln2_tvalid), .s_axis_tready(ln2_tready),
     .m_axis_tdata(ln2p_tdata), .m_axis_tlast(ln2p_tlast), .m_axis_tvalid(ln2p_tvalid), .m_axis_tready(ln2p_tready)
@@ -325,18 +344,24 @@ module decoder_layer
     .idle(fc2_idle)
   );
 
-  axis_fifo #(.DataWidth(ResidBits), .Depth(D)) u_res2 (
+  axis_fifo #(.DataWidth(RW), .Depth(D / ResidLanes)) u_res2 (
     .clk, .rst_n,
     .s_axis_tdata(mid_res2_tdata), .s_axis_tlast(mid_res2_tlast), .s_axis_tvalid(fork2_tvalid[1]), .s_axis_tready(fork2_tready[1]),
     .m_axis_tdata(res2_tdata), .m_axis_tlast(res2_tlast), .m_axis_tvalid(res2_tvalid), .m_axis_tready(res2_tready),
     .level(res2_level)
   );
 
-  residual_add #(.Lanes(1), .ABits(ResidBits), .BBits(BranchBits), .OutBits(ResidBits)) u_add2 (
+  axis_pack #(.ElemBits(BranchBits), .Ratio(ResidLanes)) u_pack_fc2 (
+    .clk, .rst_n,
+    .s_axis_tdata(fc2_tdata), .s_axis_tlast(fc2_tlast), .s_axis_tvalid(fc2_tvalid), .s_axis_tready(fc2_tready),
+    .m_axis_tdata(fc2p_tdata), .m_axis_tlast(fc2p_tlast), .m_axis_tvalid(fc2p_tvalid), .m_axis_tready(fc2p_tready)
+  );
+
+  residual_add #(.Lanes(ResidLanes), .ABits(ResidBits), .BBits(BranchBits), .OutBits(ResidBits)) u_add2 (
     .clk, .rst_n,
     .cfg(cfg.add2),
     .s_axis_a_tdata(res2_tdata), .s_axis_a_tlast(res2_tlast), .s_axis_a_tvalid(res2_tvalid), .s_axis_a_tready(res2_tready),
-    .s_axis_b_tdata(fc2_tdata), .s_axis_b_tlast(fc2_tlast), .s_axis_b_tvalid(fc2_tvalid), .s_axis_b_tready(fc2_tready),
+    .s_axis_b_tdata(fc2p_tdata), .s_axis_b_tlast(fc2p_tlast), .s_axis_b_tvalid(fc2p_tvalid), .s_axis_b_tready(fc2p_tready),
     .m_axis_tdata, .m_axis_tlast, .m_axis_tvalid, .m_axis_tready
   );
 

@@ -29,21 +29,24 @@ LAYER_CFG_NAMES = {
 
 
 def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, num_layers: int | None = None,
-                   bus_bytes: int = 64, prefetch_words: int = 256) -> dict:
+                   bus_bytes: int = 64, prefetch_words: int = 256, resid_lanes: int = 16) -> dict:
     """The harness parameters for a model config: the same MACs per cycle in every Linear, a weight
-    bus of bus_bytes per cycle shared by them, prefetch_words bus words of FIFO in front of each."""
+    bus of bus_bytes per cycle shared by them, prefetch_words bus words of FIFO in front of each,
+    resid_lanes elements per beat of the residual stream (LayerNorms, adds)."""
     d, heads = cfg["d_model"], cfg["n_head"]
     if cfg.get("resid_bits", 16) != 16 or cfg.get("branch_bits", 16) != 16:
         raise ValueError("the RTL layer is built for resid_bits = branch_bits = 16 (docs/numerics.md)")
     macs = attn_macs or min(lanes, d // heads)
     params = dict(
         D=d, Heads=heads, DFfn=cfg["d_ffn"], MaxSeq=cfg["max_seq"], NumLayers=num_layers or cfg["n_layer"],
-        WeightBusBytes=bus_bytes, PrefetchWords=prefetch_words,
+        ResidLanes=resid_lanes, WeightBusBytes=bus_bytes, PrefetchWords=prefetch_words,
         LanesQkv=lanes, LanesO=lanes, LanesFc1=lanes, LanesFc2=lanes, AttnMacs=macs,
     )
     for name, n in (("D", d), ("DFfn", cfg["d_ffn"])):
         if n % lanes:
             raise ValueError(f"{name}={n} is not a multiple of lanes={lanes}")
+    if d % resid_lanes or lanes % resid_lanes or resid_lanes & (resid_lanes - 1):
+        raise ValueError(f"resid_lanes={resid_lanes} must be a power of two dividing D={d} and lanes={lanes}")
     for unit, (k, n) in matrix_shapes(params).items():
         if k * n % bus_bytes:
             raise ValueError(f"the {unit} matrix ({k}x{n} bytes) is not a whole number of {bus_bytes}-byte bus words")

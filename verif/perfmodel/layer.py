@@ -76,10 +76,10 @@ class LayerConfig:
 
 
 def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
-    """decoder_layer.sv parameters (its defaults where absent) -> LayerConfig (LN/GELU/add at one
-    element per beat)."""
+    """decoder_layer.sv parameters (its defaults where absent) -> LayerConfig (LN/add at ResidLanes
+    elements per beat)."""
     lanes = {"qkv": params.get("LanesQkv", 128), "o": params.get("LanesO", 128), "fc1": params.get("LanesFc1", 128),
-             "fc2": params.get("LanesFc2", 128), "attn": params.get("AttnMacs", 16), "ln": 1}
+             "fc2": params.get("LanesFc2", 128), "attn": params.get("AttnMacs", 16), "ln": params.get("ResidLanes", 16)}
     return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
                        layers=params.get("NumLayers", 1), pos=pos, lanes=lanes,
                        softmax_units=params.get("SoftmaxUnits", 2),
@@ -118,7 +118,8 @@ class LayerTiming:
 
 
 def _linear_class(cfg: LayerConfig, unit: str) -> str:
-    s = units.linear_step_cycles(cfg.lane(unit), cfg.weight_bits, cfg.port_bytes_per_cycle)
+    bw = cfg.bus_bytes if cfg.bus_bytes else cfg.port_bytes_per_cycle
+    s = units.linear_step_cycles(cfg.lane(unit), cfg.weight_bits, bw)
     return "memory" if s > 1.0 else "compute"
 
 
@@ -140,7 +141,7 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
     if bus:
         def lin(name: str, x: Stream) -> Stream:  # noqa: F811 - the shared bus replaces the ports
             k, n = shapes[name]
-            return bus.linear(units.pack(x, cfg.lane(name)) if x.beats == k else x, k, n, cfg.lane(name))
+            return bus.linear(units.pack(x, cfg.lane(name)) if x.beats == k else x, k, n, cfg.lane(name), wb)
 
     x = units.source(cfg.d // ln_lanes)
     st["ln1"] = units.layernorm(x)

@@ -33,6 +33,7 @@ module tb_decoder_layer
   parameter int DFfn         = 512,
   parameter int MaxSeq       = 128,
   parameter int NumLayers    = 2,
+  parameter int ResidLanes     = 16,
   parameter int WeightBusBytes = 64,
   parameter int PrefetchWords  = 256,
   parameter int LanesQkv     = 128,
@@ -55,7 +56,7 @@ module tb_decoder_layer
   input  wire logic [LayerWidth-1:0] layer,
   input  wire logic [7:0]            w_stall,
   output logic                       cfg_busy,
-  input  wire logic [ResidBits-1:0]  s_axis_tdata,
+  input  wire logic [ResidLanes*ResidBits-1:0] s_axis_tdata,
   input  wire logic                  s_axis_tlast,
   input  wire logic                  s_axis_tvalid,
   output logic                       s_axis_tready,
@@ -63,7 +64,7 @@ module tb_decoder_layer
   input  wire logic                  s_axis_pos_tlast,
   input  wire logic                  s_axis_pos_tvalid,
   output logic                       s_axis_pos_tready,
-  output logic      [ResidBits-1:0]  m_axis_tdata,
+  output logic      [ResidLanes*ResidBits-1:0] m_axis_tdata,
   output logic                       m_axis_tlast,
   output logic                       m_axis_tvalid,
   input  wire logic                  m_axis_tready,
@@ -151,7 +152,7 @@ module tb_decoder_layer
   // ---- The layer --------------------------------------------------------------------------------
   decoder_layer #(
     .D(D), .Heads(Heads), .DFfn(DFfn), .MaxSeq(MaxSeq), .NumLayers(NumLayers),
-    .WeightBusBytes(WeightBusBytes), .PrefetchWords(PrefetchWords),
+    .ResidLanes(ResidLanes), .WeightBusBytes(WeightBusBytes), .PrefetchWords(PrefetchWords),
     .LanesQkv(LanesQkv), .LanesO(LanesO), .LanesFc1(LanesFc1), .LanesFc2(LanesFc2),
     .AttnMacs(AttnMacs), .SoftmaxUnits(SoftmaxUnits)
   ) u_layer (
