@@ -29,7 +29,6 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +37,6 @@ for p in (ROOT / "verif", ROOT / "verif" / "tests", ROOT / "scripts"):
 
 from perfmodel import project, simspeed, validate  # noqa: E402
 from tbkit import cli  # noqa: E402
-from perfmodel.layer import layer_timing  # noqa: E402
 
 REPORTS = ROOT / "sim_build" / "reports"
 OUT = REPORTS / "perf.json"
@@ -211,25 +209,26 @@ def plot(rows: list[dict], proj: dict, path: Path) -> None:
     ax1.legend(loc="upper left", fontsize=8)
     ax1.grid(True, which="both", alpha=0.3)
 
-    # tokens/s against context position, both models, both scenarios, with the roofline
+    # tokens/s against context position, both models, both weight widths, with the roofline
     colors = {"gpt2-small": "tab:blue", "gpt2-medium": "tab:red"}
-    styles = {0: "-", 1: "--"}
+    styles = {"W8": "-", "W4": "--"}
     a = proj["assumptions"]
     for name, e in proj["models"].items():
-        m = project.GPT2[name]
-        for i, (scen, r) in enumerate(e["scenarios"].items()):
-            cfg = project.model_config(name, clock_hz=a["clock_hz"], port_gbps=r["port_gbps"]).with_lanes(**r["lanes"])
-            pos = list(range(0, m["n_ctx"], 16))
-            tps = [cfg.clock_hz / (layer_timing(replace(cfg, pos=p)).cycles * cfg.layers)
-                   for p in pos]
-            ax2.plot(pos, tps, styles[i], color=colors[name], label=f"{name}, {scen}")
-        ax2.axhline(e["roofline_W8"]["tokens_per_s_layers"], color=colors[name], lw=0.8, ls=":",
-                    label=f"{name} HBM roofline W8 ({e['roofline_W8']['tokens_per_s_layers']:.0f}/s)")
+        n_ctx = project.GPT2[name]["n_ctx"]
+        for w, r in e.items():
+            cfg = project.build(name, int(w[1:]))
+            off = r["kv_cache"] == "off chip"
+            pos = list(range(0, n_ctx, 32))
+            tps = [cfg.clock_hz / (project.layer_cycles_at(cfg, p, off) * cfg.layers) for p in pos]
+            ax2.plot(pos, tps, styles[w], color=colors[name],
+                     label=f"{name} {w}: mean {r['tokens_per_s']:.0f}/s, {100 * r['roofline_fraction']:.0f}% of roofline")
+            ax2.axhline(r["roofline_tokens_per_s"], color=colors[name], lw=0.8, ls=":" if w == "W8" else "-.",
+                        label=f"{name} HBM roofline {w} ({r['roofline_tokens_per_s']:.0f}/s)")
     ax2.set_yscale("log")
     ax2.set_xlabel("decode position (keys in the KV cache)")
     ax2.set_ylabel("tokens / s")
-    ax2.set_title(f"PROJECTION, W8A8, assumed {a['clock_hz'] / 1e6:.0f} MHz, {a['mac_budget']} MACs/cycle, "
-                  f"{a['hbm_gbps']:.0f} GB/s", fontsize=10)
+    ax2.set_title(f"PROJECTION, assumed {a['clock_hz'] / 1e6:.0f} MHz, shared weight bus "
+                  f"{a['bus_bytes_per_cycle']} B/cycle ({a['hbm_gbps']:.0f} GB/s)", fontsize=10)
     ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
     ax2.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
@@ -295,7 +294,7 @@ def _main(argv=None) -> int:
     print("\nRESOURCES (yosys synth_xilinx -family xcup, out of context; estimates, not Vivado)")
     print(synth.table(resources))
 
-    proj = project.project()
+    proj = project.project(synth=resources)
     print()
     print(project.table(proj))
 

@@ -54,7 +54,11 @@ BLOCKS = {
     "swiglu": ("swiglu", {"Lanes": 8, "MaxDim": 256}),
     "q4_linear": ("q4_linear", {"Lanes": 32, "K": 576, "N": 64}),
     "attention": ("attention", {}),  # parameters: the module's defaults
-    "layer": ("decoder_layer", {}),  # the decoder-layer top, defaults
+    # the decoder-layer top, small: the prefetch FIFOs of the default build (4 x 16 KB) would
+    # dominate the estimate and the run time; they are counted from their bytes in the projection
+    "layer": ("decoder_layer", {"LanesQkv": 16, "LanesO": 16, "LanesFc1": 16, "LanesFc2": 16,
+                                "WeightBusBytes": 16, "PrefetchWords": 16, "ResidLanes": 8}),
+    "weight_prefetch": ("weight_prefetch", {"BusBytes": 16, "Lanes": 32, "Depth": 16}),
 }
 
 LUTRAM_LUTS = {  # LUTs each distributed-RAM / SRL primitive occupies on UltraScale+

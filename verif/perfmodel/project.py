@@ -1,24 +1,40 @@
 """Projections: GPT-2 small/medium decode tokens/s on a U280-like budget, at an ASSUMED clock.
 
 A projection, not a measurement: the cycle model (validated against the RTL's measured cycles,
-see validate.py) extrapolated to full-size shapes and a device budget. Every number here states
-its clock (250 MHz assumed, the seed paper's clock on the U280; nothing here has been placed and
-routed).
+see validate.py) extrapolated to full-size shapes and a device budget, with the architecture the
+RTL has (rtl/decoder_layer.sv: the Linear units share one weight bus, each behind a prefetch
+FIFO). Every number states its clock (250 MHz assumed, the seed paper's clock on the U280;
+nothing here has been placed and routed).
+
+The build projected, per model (`build()`; each rule is stated in the report):
+  - the weight bus is the whole HBM: 460 GB/s at 250 MHz = 1840 bytes per cycle (matrices padded
+    to whole words, under 0.1%);
+  - each Linear's lanes: the smallest divisor of its K that is at least twice the bus (as in the
+    measured builds: a unit catches up after the gaps it spent waiting), else K (one column per
+    cycle, the most linear.sv allows);
+  - attention: Macs = the head size (the most attention.sv allows), one softmax unit per head;
+  - LayerNorms and adds at 32 elements per beat; prefetch FIFOs of 2048 bus words.
+The KV cache stays on chip when it fits beside the prefetch FIFOs in the device's BRAM + URAM;
+otherwise its traffic (K and V of every cached position, int8, per token and layer) is counted
+on the bus, after attention (conservative: nothing else streams meanwhile), and in the roofline.
 
 Compared with:
-  - the HBM roofline: decode reads every weight once per token, so tokens/s <= HBM bandwidth /
-    weight bytes per token (U280: about 460 GB/s over 32 pseudo-channels);
+  - the HBM roofline: decode reads every weight (and an off-chip KV cache) once per token, so
+    tokens/s <= HBM bandwidth / bytes per token;
   - the published spatial GPT-2 on the same board (Chen et al., TRETS 2024: HLS, W4A8, 250 MHz),
     quoted only for what its paper states: decode 1.9x an NVIDIA A100, prefill 2.2x DFX. It gives
     no tokens/s that could be found in its text (an "about 200 tokens/s" once quoted here came
     from a secondary source and is dropped).
+Resources: yosys estimates (scripts/synth.py) of the units at small parameters, scaled linearly
+in their lanes (`resources()`); memories counted from their bytes.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
-from .layer import LayerConfig, balance_lanes, layer_timing, roofline_tokens_per_s, weight_bytes_per_layer
+from .layer import LINEARS, LayerConfig, layer_timing, linear_shapes, roofline_tokens_per_s, weight_bytes_per_layer
 
 GPT2 = {
     "gpt2-small": dict(d=768, heads=12, d_ffn=3072, layers=12, vocab=50257, n_ctx=1024),
@@ -30,18 +46,18 @@ U280 = dict(
     hbm_gbps=460.0,  # 32 pseudo-channels
     pseudo_channels=32,
     dsp=9024,
-    mac_budget=4096,  # int8 MACs/cycle for the five units: < half the DSP48E2s at one MAC each
+    bram36=2016,  # 36 Kb each
+    uram=960,  # 288 Kb each
 )
+BRAM36_BYTES = 36 * 1024 // 8
+URAM_BYTES = 288 * 1024 // 8
 
 PUBLISHED = {"label": "Chen et al. TRETS 2024, spatial GPT-2 (HLS) on U280, W4A8, 250 MHz",
              "claims": "decode 1.9x an NVIDIA A100, prefill 2.2x DFX (as the paper states; no tokens/s given)"}
 
-SCENARIOS = {
-    # each Linear's weight port is one HBM pseudo-channel (docs/architecture.md §2)
-    "1 pseudo-channel per weight port": lambda b: b["hbm_gbps"] / b["pseudo_channels"],
-    # the 32 pseudo-channels split over the four weight ports (8 each)
-    "HBM split over the 4 weight ports": lambda b: b["hbm_gbps"] / 4,
-}
+LN_LANES = 32
+PREFETCH_WORDS = 2048
+TARGET_FRACTION = 0.8  # issue 13: >= 80% of the HBM roofline
 
 
 def model_config(name: str, pos: int = 0, weight_bits: int = 8, **kw) -> LayerConfig:
@@ -50,65 +66,147 @@ def model_config(name: str, pos: int = 0, weight_bits: int = 8, **kw) -> LayerCo
                        weight_bits=weight_bits, **kw)
 
 
-def context_tokens_per_s(cfg: LayerConfig, n_ctx: int, step: int = 32) -> dict:
+def bus_bytes(budget: dict = U280) -> int:
+    return int(budget["hbm_gbps"] * 1e9 / budget["clock_hz"])
+
+
+def linear_lanes(k: int, bus: int) -> int:
+    """The smallest divisor of K that is at least twice the bus, else K (build rule above)."""
+    return next((v for v in range(2 * bus, k + 1) if k % v == 0), k)
+
+
+def build(name: str, weight_bits: int = 8, budget: dict = U280) -> LayerConfig:
+    """The configuration projected for a model (module docstring)."""
+    base = model_config(name, weight_bits=weight_bits, clock_hz=budget["clock_hz"])
+    bus = bus_bytes(budget)
+    lanes = {u: linear_lanes(k, bus) for u, (k, _) in linear_shapes(base).items()}
+    lanes.update(attn=base.d_head, ln=LN_LANES)
+    return replace(base, lanes=lanes, softmax_units=base.heads, bus_bytes=bus, prefetch_words=PREFETCH_WORDS)
+
+
+def kv_bytes(cfg: LayerConfig, pos: int) -> int:
+    """K and V of every cached position (int8), read once per token and layer, plus the new row."""
+    return 2 * cfg.d * (pos + 1)
+
+
+def on_chip_bytes(cfg: LayerConfig, n_ctx: int) -> dict:
+    prefetch = len(LINEARS) * cfg.prefetch_words * cfg.bus_bytes
+    kv = cfg.layers * kv_bytes(cfg, n_ctx - 1)
+    return {"prefetch_fifos": prefetch, "kv_cache": kv, "fc2_input_fifo": cfg.d_ffn}
+
+
+def kv_on_chip(cfg: LayerConfig, n_ctx: int, budget: dict = U280) -> bool:
+    b = on_chip_bytes(cfg, n_ctx)
+    return sum(b.values()) <= budget["bram36"] * BRAM36_BYTES + budget["uram"] * URAM_BYTES
+
+
+def layer_cycles_at(cfg: LayerConfig, pos: int, kv_off_chip: bool) -> float:
+    c = layer_timing(replace(cfg, pos=pos)).cycles
+    return c + (kv_bytes(cfg, pos) / cfg.bus_bytes if kv_off_chip else 0)
+
+
+def context_tokens_per_s(cfg: LayerConfig, n_ctx: int, kv_off_chip: bool, step: int = 32) -> dict:
     """Decoding positions 0..n_ctx-1: mean tokens/s (total tokens / total time), first and last position."""
     positions = list(range(0, n_ctx, step))
-    cycles = [layer_timing(replace(cfg, pos=p)).cycles for p in positions]
+    cycles = [layer_cycles_at(cfg, p, kv_off_chip) for p in positions]
     mean_cycles = sum(cycles) / len(cycles)
     per_token = lambda c: cfg.clock_hz / (c * cfg.layers)  # noqa: E731
     return {"mean": per_token(mean_cycles), "pos0": per_token(cycles[0]), "last": per_token(cycles[-1]),
             "mean_cycles_per_layer": mean_cycles}
 
 
-def roofline(name: str, weight_bits: int, hbm_gbps: float = U280["hbm_gbps"]) -> dict:
+def roofline(name: str, weight_bits: int, hbm_gbps: float = U280["hbm_gbps"], kv_off_chip: bool = False) -> dict:
+    """Tokens/s if the HBM streamed nothing but the bytes a token needs: the layers' weights, and
+    the KV cache (mean over the context) when it is off chip."""
     cfg = model_config(name, weight_bits=weight_bits)
     layers = weight_bytes_per_layer(cfg) * cfg.layers
+    n_ctx = GPT2[name]["n_ctx"]
+    kv = cfg.layers * sum(kv_bytes(cfg, p) for p in range(n_ctx)) / n_ctx if kv_off_chip else 0
     head = GPT2[name]["vocab"] * cfg.d * weight_bits / 8
-    return {"weight_bytes_layers": layers, "weight_bytes_lm_head": head,
-            "tokens_per_s_layers": roofline_tokens_per_s(layers, hbm_gbps),
-            "tokens_per_s_with_lm_head": roofline_tokens_per_s(layers + head, hbm_gbps)}
+    return {"weight_bytes_layers": layers, "kv_bytes_mean": kv, "weight_bytes_lm_head": head,
+            "tokens_per_s_layers": roofline_tokens_per_s(layers + kv, hbm_gbps),
+            "tokens_per_s_with_lm_head": roofline_tokens_per_s(layers + kv + head, hbm_gbps)}
 
 
-def project(budget: dict = U280, balance_pos: int = 511) -> dict:
-    """Projections for GPT-2 small and medium, W8A8 (the RTL's precision), both bandwidth scenarios,
-    lanes balanced for the MAC budget at position balance_pos; plus the input-major FFN variant."""
+def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U280) -> dict:
+    """DSP/LUT/FF of the projected units from the yosys estimates of scripts/synth.py (small
+    parameters), scaled linearly in lanes; memories from their bytes. None where synth is missing."""
+    mem = on_chip_bytes(cfg, n_ctx)
+    if not kv_on_chip(cfg, n_ctx, budget):
+        mem["kv_cache"] = 0  # off chip
+    out = {"rule": "per-lane cost of the synthesized unit (synth.json) x projected lanes; "
+                   "memories: bytes / URAM (36 KB) blocks", "memory_bytes": mem,
+           "uram_blocks": math.ceil(sum(mem.values()) / URAM_BYTES), "uram_available": budget["uram"],
+           "dsp_available": budget["dsp"]}
+    blocks = (synth or {}).get("blocks", {})
+    scaled = {}
+    for unit, block, lanes_key in (("qkv", "linear", "Lanes"), ("o", "linear", "Lanes"), ("fc1", "linear", "Lanes"),
+                                   ("fc2", "linear", "Lanes"), ("ln", "layernorm", "Lanes")):
+        b = blocks.get(block)
+        if not b:
+            continue
+        factor = cfg.lane(unit) / b["parameters"][lanes_key] * (2 if unit == "ln" else 1)  # two LayerNorms
+        scaled[unit] = {k: round(b[k] * factor) for k in ("LUT", "FF", "DSP")}
+    att = blocks.get("attention")
+    if att:
+        factor = cfg.lane("attn") * cfg.heads / 16  # attention.sv defaults: Macs 16 (one head's datapath)
+        scaled["attn"] = {k: round(att[k] * factor) for k in ("LUT", "FF", "DSP")}
+    if scaled:
+        out["units"] = scaled
+        out["total"] = {k: sum(u[k] for u in scaled.values()) for k in ("LUT", "FF", "DSP")}
+        out["fits_dsp"] = out["total"]["DSP"] <= budget["dsp"]
+    else:
+        out["units"] = None
+        out["note"] = "no synth.json: run make perf (scripts/synth.py) for the logic estimates"
+    out["fits_memory"] = out["uram_blocks"] <= budget["uram"]
+    return out
+
+
+def project(budget: dict = U280, synth: dict | None = None) -> dict:
+    """GPT-2 small and medium, W8 (the RTL's precision) and W4, on the shared-bus build."""
     out = {"assumptions": {**budget, "clock_note": f"ASSUMED {budget['clock_hz'] / 1e6:.0f} MHz, not placed and routed",
-                           "weights": "W8A8 (int8 weights and activations, the RTL's numerics)",
-                           "lanes": f"powers of two, balanced by perfmodel.layer.balance_lanes at pos={balance_pos}",
+                           "bus_bytes_per_cycle": bus_bytes(budget),
+                           "build": "perfmodel.project.build: lanes >= 2x the bus (or K), attention Macs = head "
+                                    f"size, softmax units = heads, LN/add {LN_LANES} per beat, {PREFETCH_WORDS}-word "
+                                    "prefetch FIFOs",
+                           "weights": "W8A8 is the RTL's numerics; W4 scales the weight bytes only",
                            "lm_head": "not part of the decoder-layer hardware; the roofline is given with and without it"},
-           "published": PUBLISHED, "models": {}}
+           "published": PUBLISHED, "target_fraction": TARGET_FRACTION, "models": {}}
     for name, m in GPT2.items():
-        entry = {"roofline_W8": roofline(name, 8), "roofline_W4": roofline(name, 4), "scenarios": {}}
-        for scen, port in SCENARIOS.items():
-            port_gbps = port(budget)
-            base = model_config(name, pos=balance_pos, clock_hz=budget["clock_hz"], port_gbps=port_gbps)
-            lanes, t = balance_lanes(base, budget["mac_budget"])
-            cfg = base.with_lanes(**lanes)
-            res = {"port_gbps": port_gbps, "lanes": lanes, "macs_per_cycle": sum(lanes.values()),
-                   "cycles_per_layer_at_balance_pos": t.cycles, "bound": t.bound,
-                   "critical_path_shares": {k: round(v) for k, v in t.shares.items()},
-                   "tokens_per_s": context_tokens_per_s(cfg, m["n_ctx"]),
-                   "hbm_gbps_used_mean": weight_bytes_per_layer(cfg) * cfg.layers
-                   * context_tokens_per_s(cfg, m["n_ctx"])["mean"] / 1e9}
-            im = replace(cfg, ffn_order="input_major")
-            res["tokens_per_s_if_input_major_fc2"] = context_tokens_per_s(im, m["n_ctx"])
-            entry["scenarios"][scen] = res
+        entry = {}
+        for wb in (8, 4):
+            cfg = build(name, wb, budget)
+            off = not kv_on_chip(cfg, m["n_ctx"], budget)
+            tps = context_tokens_per_s(cfg, m["n_ctx"], off)
+            roof = roofline(name, wb, budget["hbm_gbps"], off)
+            entry[f"W{wb}"] = {
+                "lanes": dict(cfg.lanes), "softmax_units": cfg.softmax_units, "kv_cache": "off chip" if off else "on chip",
+                "tokens_per_s": tps["mean"], "tokens_per_s_pos0": tps["pos0"], "tokens_per_s_last": tps["last"],
+                "mean_cycles_per_layer": tps["mean_cycles_per_layer"],
+                "roofline_tokens_per_s": roof["tokens_per_s_layers"], "roofline": roof,
+                "roofline_fraction": tps["mean"] / roof["tokens_per_s_layers"],
+                "critical_path_at_last_pos": {k: round(v) for k, v in
+                                              layer_timing(replace(cfg, pos=m["n_ctx"] - 1)).contributions.items()},
+                "resources": resources(cfg, synth, m["n_ctx"], budget),
+            }
         out["models"][name] = entry
     return out
 
 
 def table(p: dict) -> str:
     a = p["assumptions"]
-    lines = [f"PROJECTION at an assumed {a['clock_hz'] / 1e6:.0f} MHz, W8A8, MAC budget {a['mac_budget']}/cycle, "
-             f"HBM {a['hbm_gbps']:.0f} GB/s (U280-like); tokens/s over a {GPT2['gpt2-small']['n_ctx']}-token context",
-             f"{'model':<12} {'scenario':<35} {'lanes qkv/o/fc1/fc2/attn':<26} {'bound':<9} {'mean':>7} "
-             f"{'pos0':>7} {'pos1023':>7} {'in-maj':>7} {'roof W8':>8}"]
+    lines = [f"PROJECTION at an assumed {a['clock_hz'] / 1e6:.0f} MHz, HBM {a['hbm_gbps']:.0f} GB/s = "
+             f"{a['bus_bytes_per_cycle']} B/cycle on the shared weight bus (U280-like); tokens/s over a "
+             f"{GPT2['gpt2-small']['n_ctx']}-token context; target >= {100 * p['target_fraction']:.0f}% of the roofline",
+             f"{'model':<12} {'W':>2} {'lanes qkv/o/fc1/fc2/attn':<26} {'KV':<9} {'mean':>7} {'pos0':>7} {'last':>7} "
+             f"{'roofline':>9} {'fraction':>8} {'DSP est':>8}"]
     for name, e in p["models"].items():
-        for scen, r in e["scenarios"].items():
+        for w, r in e.items():
             ln = "/".join(str(r["lanes"][u]) for u in ("qkv", "o", "fc1", "fc2", "attn"))
-            t = r["tokens_per_s"]
-            lines.append(f"{name:<12} {scen:<35} {ln:<26} {r['bound']:<9} {t['mean']:>7.0f} {t['pos0']:>7.0f} "
-                         f"{t['last']:>7.0f} {r['tokens_per_s_if_input_major_fc2']['mean']:>7.0f} "
-                         f"{e['roofline_W8']['tokens_per_s_layers']:>8.0f}")
+            dsp = (r["resources"].get("total") or {}).get("DSP")
+            lines.append(f"{name:<12} {w[1:]:>2} {ln:<26} {r['kv_cache']:<9} {r['tokens_per_s']:>7.0f} "
+                         f"{r['tokens_per_s_pos0']:>7.0f} {r['tokens_per_s_last']:>7.0f} "
+                         f"{r['roofline_tokens_per_s']:>9.0f} {100 * r['roofline_fraction']:>7.1f}% "
+                         f"{dsp if dsp is not None else '-':>8}")
     lines.append(f"published: {p['published']['label']}: {p['published']['claims']}")
     return "\n".join(lines)

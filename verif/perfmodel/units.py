@@ -110,31 +110,32 @@ class WeightBus:
     def __init__(self, bus_bytes: int, prefetch_words: int, start: float = BUS_START):
         self.bus_bytes, self.prefetch_words, self.next_free = bus_bytes, prefetch_words, start
 
-    def linear(self, x: Stream, k: int, n: int, lanes: int, latency: int = LINEAR_LATENCY) -> Stream:
+    def linear(self, x: Stream, k: int, n: int, lanes: int, weight_bits: int = 8,
+               latency: int = LINEAR_LATENCY) -> Stream:
         """linear.sv fed through this bus: the output stream, and the bus moves past its matrix.
 
         Word w is taken from the bus once the bus is free and the unit's FIFO has room (word
         w - depth has left it, for the step that uses its last byte); step s of the unit needs the
         word holding its last byte (plus the prefetch latency), x beat j in column 0, and follows
-        step s-1 (one step per cycle)."""
-        if k % lanes:
+        step s-1 (one step per cycle). A matrix that is not a whole number of words (a projection's
+        bus width; the RTL refuses it) is padded to the next word."""
+        if k % lanes or lanes * weight_bits % 8:
             raise ValueError(f"linear: K={k} is not a multiple of Lanes={lanes} (the RTL rejects it)")
-        b, kb = self.bus_bytes, k // lanes
-        words, steps = k * n // b, k * n // lanes
-        if k * n % b:
-            raise ValueError(f"linear: a {k}x{n} matrix is not a whole number of {b}-byte bus words")
-        lat = 1 + (lanes != b)
+        b, kb, step_bytes = self.bus_bytes, k // lanes, lanes * weight_bits // 8
+        steps = k * n // lanes
+        words = -(-steps * step_bytes // b)
+        lat = 1 + (step_bytes != b)
         # Words held between the bus and the unit: the FIFO plus the width converter's buffer.
-        depth = self.prefetch_words + (0 if lanes == b else (b + 2 * lanes) // b)
+        depth = self.prefetch_words + (0 if step_bytes == b else (b + 2 * step_bytes) // b)
         taken = [0.0] * words  # bus handshake of each word
         step = [0.0] * steps
         w = 0
         for s in range(steps):
-            need = ((s + 1) * lanes + b - 1) // b - 1  # the word holding step s's last byte
+            need = ((s + 1) * step_bytes + b - 1) // b - 1  # the word holding step s's last byte
             while w <= need:
                 t = self.next_free
                 if w >= depth:  # the FIFO is full until word w - depth leaves it
-                    t = max(t, step[((w - depth + 1) * b - 1) // lanes] + 1)
+                    t = max(t, step[min(((w - depth + 1) * b - 1) // step_bytes, steps - 1)] + 1)
                 taken[w] = t
                 self.next_free = t + 1
                 w += 1

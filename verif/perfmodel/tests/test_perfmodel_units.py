@@ -104,3 +104,31 @@ def test_attention_drain_and_softmax_bounds():
     assert one == pytest.approx(12 * units.softmax_occupancy(1024), rel=0.01)
     y = units.attention(100, 12, 64, 1024, 64, 4, out_lanes=64)
     assert y.beats == 12 and y.last == 100 + units.attention_cycles(768, 12, 1024, 64, 4)["cycles"] - 1
+
+
+# ---- the shared weight bus (rtl/weight_router.sv + rtl/weight_prefetch.sv) -----------------------
+def test_weight_bus_never_beats_one_word_per_cycle():
+    """However wide the unit and deep the FIFO, the matrix cannot arrive faster than the bus."""
+    for lanes, depth in ((64, 1), (128, 256), (128, 4096)):
+        bus = units.WeightBus(64, depth, start=0)
+        y = bus.linear(units.source(128 // lanes), 128, 384, lanes)
+        assert bus.next_free >= 128 * 384 // 64
+        assert y.last >= 128 * 384 // 64
+
+
+def test_weight_bus_prefetch_hides_a_late_input_only_when_the_unit_is_wider():
+    """x arriving 300 cycles late: a unit twice the bus catches up on the words prefetched
+    meanwhile; a unit as wide as the bus cannot (it takes one word per cycle at best)."""
+    late = units.Stream(300, 300, 1)
+    wide = [units.WeightBus(64, d, start=0).linear(late, 128, 384, 128).last for d in (16, 512)]
+    assert wide[1] < wide[0] - 250  # 512 words of prefetch hide the wait, 16 do not
+    narrow = [units.WeightBus(64, d, start=0).linear(units.Stream(300, 300, 2), 128, 384, 64).last for d in (16, 512)]
+    assert narrow[0] == narrow[1]
+
+
+def test_weight_bus_moves_on_to_the_next_matrix():
+    bus = units.WeightBus(64, 256, start=0)
+    bus.linear(units.source(1), 128, 384, 128)
+    first = bus.next_free
+    bus.linear(units.source(1, start=first), 128, 128, 128)
+    assert bus.next_free >= first + 128 * 128 // 64

@@ -79,3 +79,21 @@ def test_roofline_numbers():
     assert r["weight_bytes_layers"] == 12 * (4 * 768 ** 2 + 2 * 768 * 3072)
     assert r["tokens_per_s_layers"] == pytest.approx(460e9 / r["weight_bytes_layers"])
     assert project.roofline("gpt2-small", 4)["tokens_per_s_layers"] == pytest.approx(2 * r["tokens_per_s_layers"])
+
+
+def test_projection_report_keys_and_rules():
+    """Issue 13's keys per model and weight width, the fraction defined against the roofline, the
+    build rules (lanes >= 2x the bus or K), and GPT-2 medium's KV cache off chip (50 MB)."""
+    p = project.project()
+    bus = p["assumptions"]["bus_bytes_per_cycle"]
+    assert bus == 1840
+    for name in ("gpt2-small", "gpt2-medium"):
+        for w in ("W8", "W4"):
+            r = p["models"][name][w]
+            assert r["roofline_fraction"] == pytest.approx(r["tokens_per_s"] / r["roofline_tokens_per_s"])
+            assert 0 < r["roofline_fraction"] <= 1
+            cfg = project.build(name, int(w[1:]))
+            for u, (k, _) in project.linear_shapes(cfg).items():
+                assert k % cfg.lane(u) == 0 and (cfg.lane(u) >= 2 * bus or cfg.lane(u) == k)
+    assert p["models"]["gpt2-medium"]["W8"]["kv_cache"] == "off chip"
+    assert p["models"]["gpt2-small"]["W8"]["kv_cache"] == "on chip"
