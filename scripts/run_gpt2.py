@@ -122,6 +122,17 @@ def weight_bound(cfg: dict, rtl: dict) -> dict:
     return {"weight_bytes": weight_bytes, "bandwidth_bytes_per_cycle": bandwidth, "cycles": weight_bytes / bandwidth}
 
 
+def last_token_timeline(fst: Path, bound_cycles: float, out_dir: Path) -> Path | None:
+    """With WAVES=1, the timeline of the last layer step the run decoded (scripts/timeline.py)."""
+    if not fst.is_file():
+        return None
+    import timeline  # scripts/timeline.py
+
+    png = out_dir / "run_timeline.png"
+    timeline.draw(timeline.measure(fst), png, bound_cycles, title="make run, last layer step: ")
+    return png
+
+
 def main(argv=None) -> int:
     """Exit status 0, 1 (mismatch or simulation failure) or 2 (a refused request, one line on stderr).
     The report (run.json) is written only at the end of a run, atomically; a refused or failed
@@ -178,7 +189,7 @@ def _main(argv=None) -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     start = time.time()
     try:
-        run_block(TOP, SOURCES, "harness.run_decode", args.sim, rtl, live=True,
+        run = run_block(TOP, SOURCES, "harness.run_decode", args.sim, rtl, live=True,
                   tb_config=dict(params_file=str(args.params.resolve()), prompt=prompt, new_tokens=n,
                                  result=str(result_file)))
     except SimulationFailure as exc:
@@ -194,6 +205,7 @@ def _main(argv=None) -> int:
         agree = sum(a == b for a, b in zip(res["tokens"], ref_tokens)) / len(ref_tokens)
     predicted = predicted_cycles(rtl, range(len(prompt) + n))
     bound = weight_bound(cfg, rtl)
+    timeline_png = last_token_timeline(run.test_dir / "dump.fst", bound["cycles"], args.report.parent)
     report = {
         "tokens": len(res["tokens"]),
         "bit_exact": res["bit_exact"],
@@ -218,6 +230,7 @@ def _main(argv=None) -> int:
         "requested_tokens": args.tokens,
         "refused": None if n == args.tokens else (
             f"token {n + 1} would sit at position {len(prompt) + n}, outside the {max_seq}-position KV cache"),
+        "timeline": str(timeline_png) if timeline_png else None,
         "wall_s": time.time() - start,
     }
     cli.write_atomic(args.report, json.dumps(report, indent=1))
@@ -234,7 +247,9 @@ def _main(argv=None) -> int:
     print(f"cycles/token/layer: {report['cycles_per_token_layer']:,.0f}{pred}")
     print(f"weight bound    : {bound['cycles']:,.0f} cycles ({bound['weight_bytes']:,.0f} weight bytes at "
           f"{bound['bandwidth_bytes_per_cycle']} B/cycle on the shared weight bus): measured/bound "
-          f"{report['bound_ratio']:.2f}")
+          f"{report['bound_ratio']:.3f}")
+    if timeline_png:
+        print(f"timeline        : {timeline_png} (the last layer step, from the waves)")
     print(f"simulation speed: {report['sim_cycles_per_second']:,.0f} cycles/s on {args.sim}")
     print(f"report          : {args.report}")
     if report["refused"]:

@@ -12,8 +12,12 @@ The build projected, per model (`build()`; each rule is stated in the report):
   - each Linear's lanes: the smallest divisor of its K that is at least twice the bus (as in the
     measured builds: a unit catches up after the gaps it spent waiting), else K (one column per
     cycle, the most linear.sv allows);
-  - attention: Macs = the head size (the most attention.sv allows), one softmax unit per head;
-  - LayerNorms and adds at 32 elements per beat; prefetch FIFOs of 2048 bus words.
+  - attention: Macs = the head size (the most attention.sv allows), min(heads, 8) softmax units
+    (attention.sv allows 1..8);
+  - LayerNorms and adds at 32 elements per beat; prefetch FIFOs of 2048 bus words;
+  - the resource check: while the DSP estimate exceeds the device, the widest Linear steps down to
+    its next smaller legal lanes that still reach the bus (>= 1840 bytes per cycle); if none is
+    left, the projection says the build does not fit.
 The KV cache stays on chip when it fits beside the prefetch FIFOs in the device's BRAM + URAM;
 otherwise its traffic (K and V of every cached position, int8, per token and layer) is counted
 on the bus, after attention (conservative: nothing else streams meanwhile), and in the roofline.
@@ -81,7 +85,24 @@ def build(name: str, weight_bits: int = 8, budget: dict = U280) -> LayerConfig:
     bus = bus_bytes(budget)
     lanes = {u: linear_lanes(k, bus) for u, (k, _) in linear_shapes(base).items()}
     lanes.update(attn=base.d_head, ln=LN_LANES)
-    return replace(base, lanes=lanes, softmax_units=base.heads, bus_bytes=bus, prefetch_words=PREFETCH_WORDS)
+    return replace(base, lanes=lanes, softmax_units=min(base.heads, 8), bus_bytes=bus, prefetch_words=PREFETCH_WORDS)
+
+
+def fit(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U280) -> LayerConfig:
+    """The resource check (module docstring): narrow the widest Linear while the DSPs do not fit."""
+    while True:
+        r = resources(cfg, synth, n_ctx, budget)
+        if r.get("fits_dsp", True):
+            return cfg
+        shapes = linear_shapes(cfg)
+        for u in sorted(shapes, key=lambda u: -cfg.lane(u)):
+            k = shapes[u][0]
+            smaller = [v for v in range(cfg.bus_bytes, cfg.lane(u)) if k % v == 0]
+            if smaller:
+                cfg = cfg.with_lanes(**{u: smaller[0]})
+                break
+        else:
+            return cfg  # nothing left to narrow: reported as not fitting
 
 
 def kv_bytes(cfg: LayerConfig, pos: int) -> int:
@@ -134,8 +155,9 @@ def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U
     mem = on_chip_bytes(cfg, n_ctx)
     if not kv_on_chip(cfg, n_ctx, budget):
         mem["kv_cache"] = 0  # off chip
-    out = {"rule": "per-lane cost of the synthesized unit (synth.json) x projected lanes; "
-                   "memories: bytes / URAM (36 KB) blocks", "memory_bytes": mem,
+    out = {"rule": "per-lane cost of the synthesized unit (synth.json) x projected lanes (attention: x Macs/16, "
+                   "+ one synthesized softmax per softmax unit beyond 2); memories: bytes / URAM (36 KB) blocks",
+           "memory_bytes": mem,
            "uram_blocks": math.ceil(sum(mem.values()) / URAM_BYTES), "uram_available": budget["uram"],
            "dsp_available": budget["dsp"]}
     blocks = (synth or {}).get("blocks", {})
@@ -147,10 +169,12 @@ def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U
             continue
         factor = cfg.lane(unit) / b["parameters"][lanes_key] * (2 if unit == "ln" else 1)  # two LayerNorms
         scaled[unit] = {k: round(b[k] * factor) for k in ("LUT", "FF", "DSP")}
-    att = blocks.get("attention")
-    if att:
-        factor = cfg.lane("attn") * cfg.heads / 16  # attention.sv defaults: Macs 16 (one head's datapath)
-        scaled["attn"] = {k: round(att[k] * factor) for k in ("LUT", "FF", "DSP")}
+    att, sm = blocks.get("attention"), blocks.get("softmax")
+    if att and sm:
+        # the synthesized attention: module defaults, Macs 16, 2 softmax units; its datapaths scale
+        # with Macs, and each further softmax unit costs one synthesized softmax
+        factor = cfg.lane("attn") / 16
+        scaled["attn"] = {k: round(att[k] * factor + sm[k] * max(cfg.softmax_units - 2, 0)) for k in ("LUT", "FF", "DSP")}
     if scaled:
         out["units"] = scaled
         out["total"] = {k: sum(u[k] for u in scaled.values()) for k in ("LUT", "FF", "DSP")}
@@ -175,7 +199,7 @@ def project(budget: dict = U280, synth: dict | None = None) -> dict:
     for name, m in GPT2.items():
         entry = {}
         for wb in (8, 4):
-            cfg = build(name, wb, budget)
+            cfg = fit(build(name, wb, budget), synth, m["n_ctx"], budget)
             off = not kv_on_chip(cfg, m["n_ctx"], budget)
             tps = context_tokens_per_s(cfg, m["n_ctx"], off)
             roof = roofline(name, wb, budget["hbm_gbps"], off)
@@ -199,14 +223,17 @@ def table(p: dict) -> str:
              f"{a['bus_bytes_per_cycle']} B/cycle on the shared weight bus (U280-like); tokens/s over a "
              f"{GPT2['gpt2-small']['n_ctx']}-token context; target >= {100 * p['target_fraction']:.0f}% of the roofline",
              f"{'model':<12} {'W':>2} {'lanes qkv/o/fc1/fc2/attn':<26} {'KV':<9} {'mean':>7} {'pos0':>7} {'last':>7} "
-             f"{'roofline':>9} {'fraction':>8} {'DSP est':>8}"]
+             f"{'roofline':>9} {'fraction':>8} {'DSP est/avail':>14} {'URAM':>9}"]
     for name, e in p["models"].items():
         for w, r in e.items():
             ln = "/".join(str(r["lanes"][u]) for u in ("qkv", "o", "fc1", "fc2", "attn"))
-            dsp = (r["resources"].get("total") or {}).get("DSP")
+            res = r["resources"]
+            dsp = (res.get("total") or {}).get("DSP")
+            dsp_s = f"{dsp}/{res['dsp_available']}" if dsp is not None else "-"
+            uram_s = f"{res['uram_blocks']}/{res['uram_available']}"
             lines.append(f"{name:<12} {w[1:]:>2} {ln:<26} {r['kv_cache']:<9} {r['tokens_per_s']:>7.0f} "
                          f"{r['tokens_per_s_pos0']:>7.0f} {r['tokens_per_s_last']:>7.0f} "
                          f"{r['roofline_tokens_per_s']:>9.0f} {100 * r['roofline_fraction']:>7.1f}% "
-                         f"{dsp if dsp is not None else '-':>8}")
+                         f"{dsp_s:>14} {uram_s:>9}")
     lines.append(f"published: {p['published']['label']}: {p['published']['claims']}")
     return "\n".join(lines)
