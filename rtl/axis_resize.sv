@@ -46,6 +46,13 @@ module axis_resize #(
              UnitBits, InUnits, OutUnits);
   end
 
+  // The buffer (used when the widths differ; declared here so the formal properties can bind it).
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [UnitBits-1:0]   buf_q [Cap];
+  logic [Cap-1:0]        last_q;   // unit i ends a packet
+  logic [LevelWidth-1:0] level_q;  // units held, in buf_q[0 .. level_q-1]
+  /* verilator lint_on UNUSEDSIGNAL */
+
   if (InUnits == OutUnits) begin : g_wire
     assign m_axis_tdata  = s_axis_tdata;
     assign m_axis_tlast  = s_axis_tlast;
@@ -55,10 +62,9 @@ module axis_resize #(
     logic unused_clock;  // a wire needs no clock
     assign unused_clock = clk ^ rst_n;
     /* verilator lint_on UNUSEDSIGNAL */
+    assign level_q = '0;
+    assign last_q  = '0;
   end else begin : g_resize
-    logic [UnitBits-1:0]   buf_q [Cap];
-    logic [Cap-1:0]        last_q;   // unit i ends a packet
-    logic [LevelWidth-1:0] level_q;  // units held, in buf_q[0 .. level_q-1]
     logic                  push, pop;
     logic [LevelWidth-1:0] kept;     // units left after this cycle's pop: the write position
 
