@@ -54,49 +54,14 @@ def streams(names) -> dict[str, dict[str, str]]:
     return {p: f for p, f in sorted(found.items()) if {"valid", "ready"} <= set(f)}
 
 
-def stream_handshakes(path: Path, clock: str = "clk", reset_n: str = "rst_n") -> dict[str, int]:
-    """Count, per stream of the top, the rising clock edges with tvalid && tready outside reset.
-
-    Values are taken just before each edge: everything dumped at the edge's own timestamp was
-    driven by it, so the state of the previous timestamp is what the edge samples.
-    """
-    top, variables, wave = _top_vars(path)
-    groups = streams(variables)
-    watched = {clock, reset_n} | {f[k] for f in groups.values() for k in ("valid", "ready")}
-    ids = {str(variables[n].signal_id): n for n in watched}  # SignalId compares by str only
-    state = dict.fromkeys(watched, 0)
+def _at_rising_edges(wave, variables: dict, clock: str, on_edge) -> None:
+    """Call on_edge(values) at every rising edge of `clock` with the value of every variable of
+    `variables` ({name: Var}, the clock among them) as the edge samples it: everything dumped at
+    the edge's own timestamp was driven by it, so the state of the previous timestamp is what the
+    edge sees. X/Z read as 0."""
+    ids = {str(v.signal_id): n for n, v in variables.items()}  # SignalId compares by str only
+    state = dict.fromkeys(variables, 0)
     before = dict(state)
-    counts = dict.fromkeys(groups, 0)
-    current = {"time": None}
-
-    def on_change(time, signal_id, value):
-        if time != current["time"]:
-            before.update(state)
-            current["time"] = time
-        name = ids[str(signal_id)]
-        value = int(value) if isinstance(value, int) or str(value).isdigit() else 0  # X/Z count as 0
-        if name == clock and value == 1 and before[clock] == 0 and before[reset_n] == 1:
-            for prefix, fields in groups.items():
-                counts[prefix] += int(before[fields["valid"]] and before[fields["ready"]])
-        state[name] = value
-
-    wave.stream_changes(on_change, [variables[n] for n in watched])
-    return counts
-
-
-def sample_per_cycle(path: Path, names: list[str], clock: str = "clk") -> dict[str, list[int]]:
-    """Every signal of `names` (full hierarchical names, e.g. "tb.u_layer.qkv_tvalid") sampled at
-    each rising edge of `clock` (a full name too), as the edge sees it: the value just before the
-    edge's timestamp. One list entry per rising edge, in order; X/Z read as 0."""
-    wave = pywellen.Waveform(str(path))
-    by_name = {v.full_name: v for v in wave.all_vars()}
-    missing = [n for n in [clock, *names] if n not in by_name]
-    if missing:
-        raise KeyError(f"{path}: no signal {missing[0]!r} in the waves")
-    ids = {str(by_name[n].signal_id): n for n in [clock, *names]}
-    state = dict.fromkeys([clock, *names], 0)
-    before = dict(state)
-    out = {n: [] for n in names}
     current = {"time": None}
 
     def on_change(time, signal_id, value):
@@ -106,11 +71,44 @@ def sample_per_cycle(path: Path, names: list[str], clock: str = "clk") -> dict[s
         name = ids[str(signal_id)]
         value = int(value) if isinstance(value, int) or str(value).isdigit() else 0
         if name == clock and value == 1 and before[clock] == 0:
-            for n in names:
-                out[n].append(before[n])
+            on_edge(before)
         state[name] = value
 
-    wave.stream_changes(on_change, [by_name[n] for n in dict.fromkeys([clock, *names])])
+    wave.stream_changes(on_change, list(variables.values()))
+
+
+def stream_handshakes(path: Path, clock: str = "clk", reset_n: str = "rst_n") -> dict[str, int]:
+    """Count, per stream of the top, the rising clock edges with tvalid && tready outside reset."""
+    top, variables, wave = _top_vars(path)
+    groups = streams(variables)
+    watched = {clock, reset_n} | {f[k] for f in groups.values() for k in ("valid", "ready")}
+    counts = dict.fromkeys(groups, 0)
+
+    def on_edge(v):
+        if v[reset_n] == 1:
+            for prefix, fields in groups.items():
+                counts[prefix] += int(v[fields["valid"]] and v[fields["ready"]])
+
+    _at_rising_edges(wave, {n: variables[n] for n in watched}, clock, on_edge)
+    return counts
+
+
+def sample_per_cycle(path: Path, names: list[str], clock: str = "clk") -> dict[str, list[int]]:
+    """Every signal of `names` (full hierarchical names, e.g. "tb.u_layer.qkv_tvalid") sampled at
+    each rising edge of `clock` (a full name too), as the edge sees it. One list entry per rising
+    edge, in order; X/Z read as 0."""
+    wave = pywellen.Waveform(str(path))
+    by_name = {v.full_name: v for v in wave.all_vars()}
+    missing = [n for n in [clock, *names] if n not in by_name]
+    if missing:
+        raise KeyError(f"{path}: no signal {missing[0]!r} in the waves")
+    out = {n: [] for n in names}
+
+    def on_edge(v):
+        for n in names:
+            out[n].append(v[n])
+
+    _at_rising_edges(wave, {n: by_name[n] for n in dict.fromkeys([clock, *names])}, clock, on_edge)
     return out
 
 
