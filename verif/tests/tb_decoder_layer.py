@@ -28,6 +28,7 @@ import cocotb
 
 import numpy as np
 from cocotb.triggers import ClockCycles
+from pyuvm import ConfigDB
 
 from harness.decoder_layer import LayerHarness, bus_words_per_layer, pos_beat, rtl_parameters, write_memfiles
 from models import layer as layer_model
@@ -108,6 +109,9 @@ async def configure(env, rng):
     env.harness = LayerHarness(env.dut)
     await env.harness.load_memories()
     await select(env, 0)
+    # The shared weight bus starved at random in the idle stress modes (as the Linear's own bench).
+    if ConfigDB().get(None, "", "TEST")["mode"].startswith("idle"):
+        env.dut.w_stall.value = int(rng.integers(30, 130))
 
 
 def position_bin(txn):
@@ -144,6 +148,22 @@ class LayerSwitchTest(BlockTest):
                                      f"word per cycle (seed {self.env.seed})")
             self.logger.info(f"token {i}: layer {layer} pos {pos}: {cycles} cycles "
                              f"({cycles / words:.3f} x the weight-bus bound of {words})")
+
+
+class WeightStarvationTest(BlockTest):
+    """The weight bus (and the parameter streams) withhold half of their words: every token still
+    bit-exact, and slower than the bus bound it would meet unstarved."""
+
+    async def body(self, rng):
+        env, words = self.env, bus_words_per_layer(P)
+        env.dut.w_stall.value = 128
+        for i in range(TOKENS):
+            await env.send([stimulus(rng, i, env.state)])
+            await env.drain(1)
+            cycles = env.harness.token_cycles()
+            assert cycles > words, (f"token {i}: {cycles} cycles with half the bus words withheld, the bound "
+                                    f"unstarved is {words} (seed {env.seed})")
+            self.logger.info(f"token {i}: {cycles} cycles with the bus starved ({cycles / words:.2f} x the bound)")
 
 
 class FullContextTest(BlockTest):
@@ -233,7 +253,7 @@ class ResetMidTokenTest(BlockTest):
 # Generous drain limit per token: every unit's cycles, times the slowdown of random stalls.
 _CYCLES = ((4 * D * D + 2 * D * CFG["d_ffn"]) // min(P.get("LanesQkv", 16), P.get("WeightBusBytes", 16))
            + 6 * MAX_SEQ * D // P.get("AttnMacs", 16))
-extra = {"test_layer_switch": LayerSwitchTest}
+extra = {"test_layer_switch": LayerSwitchTest, "test_weight_starvation": WeightStarvationTest}
 if CFG_TB.get("full_context"):
     extra["test_full_context"] = FullContextTest
 if CFG_TB.get("error_path"):
