@@ -1,22 +1,21 @@
-"""The decoder layer: the units of verif/perfmodel/units.py composed as in docs/architecture.md §2.
+"""The decoder layer: the units of verif/perfmodel/units.py composed as in rtl/decoder_layer.sv.
 
-    x -> LN1 -> QKV -> [sync] attention -> O -> add1 -> LN2 -> FC1 -> GELU -> FC2 -> add2 -> x'
+    x -> LN1 -> QKV -> [sync] attention -> O -> add1 -> LN2 -> FC1 -> GELU -> FIFO -> FC2 -> add2 -> x'
     x -> residual FIFO -> add1;   add1 output -> residual FIFO -> add2
 
-Overlap (the spatial part), as THIS RTL allows it:
-  - Every Linear consumes its x stream in column 0 while the producer is still emitting it
-    (linear.sv: "column 0 consumes x straight from s_axis"), so LN -> QKV, attention -> O,
-    LN2 -> FC1 and FC1 -> GELU -> FC2 overlap by one column each.
-  - QKV is the synchronisation point (docs/architecture.md §2): attention starts when QKV's last output
-    (V of the last head) has left.
-  - FC1 -> FC2: linear.sv is OUTPUT-MAJOR only, so FC2's column 0 ends with FC1's last output and
-    its other N-1 columns follow: the FFN costs ~FC1 + FC2, not max(FC1, FC2). The max() of
-    docs/architecture.md §2 needs the INPUT-MAJOR Linear the linear.sv header describes but does not
-    implement; `ffn_order="input_major"` models it (FC2 then ends ~max(FC1, FC2) + drain).
+With `bus_bytes` set (the RTL since issue 13), the four Linears share one weight bus
+(units.WeightBus, replayed word by word: QKV's matrix, then O's, FC1's, FC2's, each unit behind a
+prefetch FIFO of `prefetch_words`); LN/add streams carry lanes["ln"] elements per beat.
+  - Every Linear consumes its x stream in column 0 while the producer is still emitting it.
+  - QKV is the synchronisation point: attention starts when QKV's last output has left.
+  - FC2 takes x from its input FIFO once its first weight words arrive, after FC1's.
+Without `bus_bytes`: the layer before the shared bus (one weight port per Linear at port_gbps;
+`ffn_order="input_major"` models an FC2 that accumulates as FC1 produces); no RTL build has that
+structure any more.
 
 Cycles per token per layer = first x beat in -> last x' beat out, inclusive (the same convention
-as perf_linear.py). Layers run one after another on the one layer's hardware (docs/architecture.md §2), so a
-token costs n_layers times that.
+as perf_linear.py). Layers run one after another on the one layer's hardware, so a token costs
+n_layers times that.
 """
 
 from __future__ import annotations
