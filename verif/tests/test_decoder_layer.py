@@ -15,7 +15,7 @@ import pytest
 from harness.decoder_layer import SOURCES, TOP, rtl_parameters
 from models.quantize import load_params
 from models.synthetic import random_int_gpt2
-from tbkit.runner import ROOT, SIM_BUILD, SIMS, run_block
+from tbkit.runner import ROOT, SIM_BUILD, SIMS, expect_rejected, run_block
 
 TINY = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
 # Linear lanes twice the weight bus (bytes/cycle), so a unit catches up after the gaps the bus
@@ -95,3 +95,19 @@ def test_decoder_layer_error_path(sim):
     path, cfg = tiny_random_params()
     run_layer(sim, path, cfg, **TINY_RANDOM_BUILD, tokens=2, error_path=True,
               testcase=["test_pos_error", "test_layer_error", "test_reset_mid_token"])
+
+
+# The layer's weight-bus and residual-width checks, one message each, on the tiny random model's
+# shapes (Icarus: the quick build; the harness's Python check is bypassed on purpose). A zero
+# PrefetchWords never reaches its check: the FIFO's zero-size memory stops elaboration first.
+def _tiny_random_rtl(**change):
+    _, cfg = tiny_random_params()
+    return {**rtl_parameters(cfg, **{"lanes": 32, "bus_bytes": 16, "prefetch_words": 64}), **change}
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(WeightBusBytes=48), "must be a whole number of WeightBusBytes (48) words"),
+    (dict(ResidLanes=3), "decoder_layer: ResidLanes (3) must divide D (32)"),
+], ids=["bus_not_dividing_matrices", "resid_lanes_not_dividing"])
+def test_decoder_layer_rejects_bad_parameters(change, message):
+    expect_rejected(TOP, SOURCES, "tb_stream_primitives", "icarus", _tiny_random_rtl(**change), message)
