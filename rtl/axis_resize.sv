@@ -47,10 +47,15 @@ module axis_resize #(
   end
 
   // The buffer (used when the widths differ; declared here so the formal properties can bind it).
+  // Toggle coverage off: a wire build has it but never uses it, and what it carries is checked by
+  // every test's scoreboard; the level and tlast paths are covered by line coverage and the
+  // packet-length bins.
   /* verilator lint_off UNUSEDSIGNAL */
+  /* verilator coverage_off */
   logic [UnitBits-1:0]   buf_q [Cap];
   logic [Cap-1:0]        last_q;   // unit i ends a packet
   logic [LevelWidth-1:0] level_q;  // units held, in buf_q[0 .. level_q-1]
+  /* verilator coverage_on */
   /* verilator lint_on UNUSEDSIGNAL */
 
   if (InUnits == OutUnits) begin : g_wire
@@ -81,18 +86,19 @@ module axis_resize #(
 
     // Each buffer slot: the unit OutUnits above it after a pop, or input unit (slot - kept) when
     // the slot falls inside this cycle's write window.
-    logic [Cap-1:0]        in_window;
-    logic [LevelWidth-1:0] idx [Cap];  // input unit written into slot p (0 outside the window)
+    localparam int IdxWidth = (InUnits > 1) ? $clog2(InUnits) : 1;
+    logic [Cap-1:0]      in_window;
+    logic [IdxWidth-1:0] idx [Cap];  // input unit written into slot p (0 outside the window)
     for (genvar p = 0; p < Cap; p++) begin : g_slot
       assign in_window[p] = push && (LevelWidth'(p) >= kept) && (LevelWidth'(p) < kept + LevelWidth'(InUnits));
-      assign idx[p] = in_window[p] ? LevelWidth'(p) - kept : '0;
+      assign idx[p] = in_window[p] ? IdxWidth'(LevelWidth'(p) - kept) : '0;
     end
 
     always_ff @(posedge clk) begin
       for (int p = 0; p < Cap; p++) begin
         if (in_window[p]) begin
           buf_q[p]  <= s_axis_tdata[idx[p]*UnitBits +: UnitBits];
-          last_q[p] <= s_axis_tlast && (idx[p] == LevelWidth'(InUnits - 1));
+          last_q[p] <= s_axis_tlast && (idx[p] == IdxWidth'(InUnits - 1));
         end else if (pop) begin
           buf_q[p]  <= (p + OutUnits < Cap) ? buf_q[(p + OutUnits) % Cap] : '0;
           last_q[p] <= (p + OutUnits < Cap) ? last_q[(p + OutUnits) % Cap] : 1'b0;
@@ -106,12 +112,10 @@ module axis_resize #(
     end
 
     // A packet ending inside an output beat would hand its tail to the next packet's beat.
-    logic [OutUnits-1:0] early_last;
-    for (genvar u = 0; u < OutUnits; u++) begin : g_early
-      assign early_last[u] = (u < OutUnits - 1) && last_q[u];
+    if (OutUnits > 1) begin : g_early
+      `SLLM_ERROR_IF(clk, rst_n, pop && (last_q[OutUnits-2:0] != '0),
+                     ("axis_resize: a packet ended inside an output beat of %0d units", OutUnits))
     end
-    `SLLM_ERROR_IF(clk, rst_n, pop && (early_last != '0),
-                   ("axis_resize: a packet ended inside an output beat of %0d units", OutUnits))
   end
 
 endmodule
