@@ -12,7 +12,8 @@
 // m_axis_* the unit's weight beats (Lanes*8 bits, byte order kept), tlast on the matrix's last
 // beat. The matrix (tlast to tlast) must be a whole number of both widths (axis_resize.sv).
 // Latency: 1 cycle (width converter, unless Lanes == BusBytes) + 1 (FIFO).
-// The FIFO's level (u_fifo.level, unit beats) shows the prefetch in waves. Reset: synchronous, active low; empties both.
+// The FIFO's level (u_fifo.level, unit beats) shows the prefetch in waves.
+// Reset: synchronous, active low; empties both.
 
 `default_nettype none
 
