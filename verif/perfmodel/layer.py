@@ -131,16 +131,13 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
     ln_lanes = cfg.lane("ln")
     st: dict[str, Stream] = {}
 
+    bus = units.WeightBus(cfg.bus_bytes, cfg.prefetch_words) if cfg.bus_bytes else None
+
     def lin(name: str, x: Stream) -> Stream:
         k, n = shapes[name]
         lanes = cfg.lane(name)
-        return units.linear(units.pack(x, lanes) if x.beats == k else x, k, n, lanes, wb, bw)  # 1-element beats
-
-    bus = units.WeightBus(cfg.bus_bytes, cfg.prefetch_words) if cfg.bus_bytes else None
-    if bus:
-        def lin(name: str, x: Stream) -> Stream:  # noqa: F811 - the shared bus replaces the ports
-            k, n = shapes[name]
-            return bus.linear(units.pack(x, cfg.lane(name)) if x.beats == k else x, k, n, cfg.lane(name), wb)
+        x = units.pack(x, lanes) if x.beats == k else x  # 1-element beats
+        return bus.linear(x, k, n, lanes, wb) if bus else units.linear(x, k, n, lanes, wb, bw)
 
     x = units.source(cfg.d // ln_lanes)
     st["ln1"] = units.layernorm(x)

@@ -98,7 +98,7 @@ def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: float = 8,
 # --------------------------------------------------------------------------------------------------
 # rtl/weight_router.sv + rtl/weight_prefetch.sv: the Linear units of a layer share one weight bus
 #   "the units take turns on it, each behind a prefetch FIFO of PrefetchWords words"
-#   weight_prefetch: "Latency: 1 cycle (FIFO) + 1 (width converter, unless Lanes == BusBytes)"
+#   weight_prefetch: "Latency: 1 cycle (width converter, unless Lanes == BusBytes) + 1 (FIFO)"
 # --------------------------------------------------------------------------------------------------
 BUS_START = 2  # tb_decoder_layer: the token's first x beat (cycle 0) -> the bus's first word handshake
 
