@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "verif"))
 
-from harness.decoder_layer import SOURCES, TOP, rtl_parameters  # noqa: E402
+from harness.decoder_layer import SOURCES, TOP, bus_words_per_layer, rtl_parameters  # noqa: E402
 from models.quantize import ParamError, load_params  # noqa: E402
 from tbkit import cli  # noqa: E402
 from tbkit.runner import SIM_BUILD, SIMS, SimulationFailure, run_block  # noqa: E402
@@ -111,15 +111,12 @@ def predicted_cycles(rtl: dict, positions: range) -> float | None:
     return sum(values) / len(values)
 
 
-def weight_bound(cfg: dict, rtl: dict) -> dict:
-    """The weight-streaming bound of one token through one layer: the layer's int8 weight bytes
-    over the weight bus's bytes per cycle (WeightBusBytes, shared by the four Linear units)."""
-    from perfmodel.layer import LayerConfig, weight_bytes_per_layer
-
-    layer = LayerConfig(d=cfg["d_model"], heads=cfg["n_head"], d_ffn=cfg["d_ffn"], layers=cfg["n_layer"])
-    bandwidth = rtl["WeightBusBytes"]
-    weight_bytes = weight_bytes_per_layer(layer)
-    return {"weight_bytes": weight_bytes, "bandwidth_bytes_per_cycle": bandwidth, "cycles": weight_bytes / bandwidth}
+def weight_bound(rtl: dict) -> dict:
+    """The weight-streaming bound of one token through one layer: the bus words of the layer's int8
+    weights (WeightBusBytes each, the bus shared by the four Linear units), one per cycle."""
+    words = bus_words_per_layer(rtl)
+    return {"weight_bytes": words * rtl["WeightBusBytes"], "bandwidth_bytes_per_cycle": rtl["WeightBusBytes"],
+            "cycles": words}
 
 
 def last_token_timeline(fst: Path, bound_cycles: float, out_dir: Path) -> Path | None:
@@ -204,7 +201,7 @@ def _main(argv=None) -> int:
     if ref_tokens is not None:
         agree = sum(a == b for a, b in zip(res["tokens"], ref_tokens)) / len(ref_tokens)
     predicted = predicted_cycles(rtl, range(len(prompt) + n))
-    bound = weight_bound(cfg, rtl)
+    bound = weight_bound(rtl)
     timeline_png = last_token_timeline(run.test_dir / "dump.fst", bound["cycles"], args.report.parent)
     report = {
         "tokens": len(res["tokens"]),
