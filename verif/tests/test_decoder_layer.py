@@ -18,16 +18,16 @@ from models.synthetic import random_int_gpt2
 from tbkit.runner import ROOT, SIM_BUILD, SIMS, expect_rejected, run_block
 
 TINY = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
-# Linear lanes twice the weight bus (bytes/cycle), so a unit catches up after the gaps the bus
-# spends prefetching (rtl/decoder_layer.sv). TINY_BUILD is what make run builds.
-TINY_BUILD = dict(lanes=128, bus=64, prefetch=256)
-GPT2_SMALL_BUILD = dict(lanes=256, bus=128, prefetch=512)  # the 512 B/cycle build is in make perf
-TINY_RANDOM_BUILD = dict(lanes=32, bus=16, prefetch=64)
+# Builds: rtl_parameters' keywords. Linear lanes twice the weight bus (bytes/cycle), so a unit
+# catches up after the gaps the bus spends prefetching (rtl/decoder_layer.sv). TINY_BUILD is
+# rtl_parameters' defaults, the build make run uses.
+TINY_BUILD = {}
+GPT2_SMALL_BUILD = dict(lanes=256, bus_bytes=128, prefetch_words=512)  # the 512 B/cycle build is in make perf
+TINY_RANDOM_BUILD = dict(lanes=32, bus_bytes=16, prefetch_words=64)
 
 
-def run_layer(sim, params_file, cfg, lanes, bus, prefetch, tokens, testcase=None, **extra):
-    params = rtl_parameters(cfg, lanes, bus_bytes=bus, prefetch_words=prefetch)
-    run_block(TOP, SOURCES, "tb_decoder_layer", sim, params, testcase=testcase,
+def run_layer(sim, params_file, cfg, build, tokens, testcase=None, **extra):
+    run_block(TOP, SOURCES, "tb_decoder_layer", sim, rtl_parameters(cfg, **build), testcase=testcase,
               tb_config=dict(params_file=str(params_file), tokens=tokens, **extra))
 
 
@@ -42,20 +42,20 @@ ICARUS_TESTS = ["test_idle_backpressure", "test_reset_mid_stream"]
 def test_decoder_layer_tiny(sim):
     cfg, _ = load_params(TINY)
     if sim == "verilator":
-        run_layer(sim, TINY, cfg, **TINY_BUILD, tokens=6)
+        run_layer(sim, TINY, cfg, TINY_BUILD, tokens=6)
     else:
-        run_layer(sim, TINY, cfg, **TINY_BUILD, tokens=2, testcase=ICARUS_TESTS)
+        run_layer(sim, TINY, cfg, TINY_BUILD, tokens=2, testcase=ICARUS_TESTS)
 
 
 @pytest.mark.slow
 def test_decoder_layer_tiny_icarus_matrix():
     cfg, _ = load_params(TINY)
-    run_layer("icarus", TINY, cfg, **TINY_BUILD, tokens=3)
+    run_layer("icarus", TINY, cfg, TINY_BUILD, tokens=3)
 
 
 def test_decoder_layer_full_context():
     cfg, _ = load_params(TINY)
-    run_layer("verilator", TINY, cfg, **TINY_BUILD, tokens=2, testcase="test_full_context", full_context=True)
+    run_layer("verilator", TINY, cfg, TINY_BUILD, tokens=2, testcase="test_full_context", full_context=True)
 
 
 def gpt2_small_params():
@@ -68,14 +68,14 @@ def gpt2_small_params():
 def test_decoder_layer_gpt2_small():
     """GPT-2-small shapes, three consecutive tokens bit-exact (about 20 s on Verilator)."""
     path, cfg = gpt2_small_params()
-    run_layer("verilator", path, cfg, **GPT2_SMALL_BUILD, tokens=3, testcase="test_smoke")
+    run_layer("verilator", path, cfg, GPT2_SMALL_BUILD, tokens=3, testcase="test_smoke")
 
 
 @pytest.mark.slow
 def test_decoder_layer_gpt2_small_stress():
     """GPT-2-small shapes through the whole stress matrix (about 2 minutes on Verilator)."""
     path, cfg = gpt2_small_params()
-    run_layer("verilator", path, cfg, **GPT2_SMALL_BUILD, tokens=3)
+    run_layer("verilator", path, cfg, GPT2_SMALL_BUILD, tokens=3)
 
 
 def tiny_random_params():
@@ -93,7 +93,7 @@ def test_decoder_layer_error_path(sim):
     they would have hit, stay bit-exact), and a reset in the middle of a token is followed by
     bit-exact clean tokens (tb_decoder_layer.ERROR_PATH_TESTS)."""
     path, cfg = tiny_random_params()
-    run_layer(sim, path, cfg, **TINY_RANDOM_BUILD, tokens=2, error_path=True,
+    run_layer(sim, path, cfg, TINY_RANDOM_BUILD, tokens=2, error_path=True,
               testcase=["test_pos_error", "test_layer_error", "test_reset_mid_token"])
 
 
@@ -102,7 +102,7 @@ def test_decoder_layer_error_path(sim):
 # PrefetchWords never reaches its check: the FIFO's zero-size memory stops elaboration first.
 def _tiny_random_rtl(**change):
     _, cfg = tiny_random_params()
-    return {**rtl_parameters(cfg, **{"lanes": 32, "bus_bytes": 16, "prefetch_words": 64}), **change}
+    return {**rtl_parameters(cfg, **TINY_RANDOM_BUILD), **change}
 
 
 @pytest.mark.parametrize("change,message", [
