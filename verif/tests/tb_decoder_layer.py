@@ -127,6 +127,11 @@ def covergroup():
     })
 
 
+def token_line(i: int, layer: int, pos: int, cycles: int) -> str:
+    """The per-token log line perfmodel.validate.TOKEN_RE reads back (make perf's layer rows)."""
+    return f"token {i}: layer {layer} pos {pos}: {cycles} cycles"
+
+
 class LayerSwitchTest(BlockTest):
     """Token by token across the layers, each with its own weights, parameters and KV cache. Every
     token takes exactly one layer's weights from the bus (no matrix read twice, none cut short),
@@ -146,8 +151,8 @@ class LayerSwitchTest(BlockTest):
                                     f"(seed {self.env.seed})")
             assert cycles >= words, (f"token {i}: {cycles} cycles for {words} bus words: more than one "
                                      f"word per cycle (seed {self.env.seed})")
-            self.logger.info(f"token {i}: layer {layer} pos {pos}: {cycles} cycles "
-                             f"({cycles / words:.3f} x the weight-bus bound of {words})")
+            self.logger.info(f"{token_line(i, layer, pos, cycles)} ({cycles / words:.3f} x the weight-bus bound "
+                             f"of {words})")
 
 
 class WeightStarvationTest(BlockTest):
@@ -174,7 +179,7 @@ class FullContextTest(BlockTest):
         for pos in range(MAX_SEQ):
             await self.env.send([token(rng, pos, 0)])
             await self.env.drain(1)
-            self.logger.info(f"token {pos}: layer 0 pos {pos}: {harness.token_cycles()} cycles")
+            self.logger.info(token_line(pos, 0, pos, harness.token_cycles()))
         assert not harness.errors(), f"{harness.errors()} (seed {self.env.seed})"
 
 
