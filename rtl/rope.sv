@@ -12,6 +12,8 @@
 //   s_axis_*      the vector (q or k of the token: a whole number of heads), Lanes int16 per beat,
 //                 tlast on its last beat.
 //   m_axis_*      the rotated vector, Lanes int16 per beat, tlast passed through.
+// RotElems > 0: only the vector's first RotElems elements are rotated and the rest pass through
+// unchanged, so one fused q|k|v vector (llama_layer: RotElems = q + k) goes through one unit.
 // Table: MaxSeq x HeadDim/2 entries written through tbl_* (tbl_we writes entry tbl_addr =
 // pos * HeadDim/2 + i at the clock edge; load it while idle). Not cleared by reset. The table
 // covers positions 0..MaxSeq-1: a vector whose position is outside it sets the sticky
@@ -30,6 +32,7 @@ module rope
   parameter int Lanes   = 2,   // int16 elements per beat (even, divides HeadDim)
   parameter int HeadDim = 64,  // elements per head (even)
   parameter int MaxSeq  = 16,  // table rows: positions 0..MaxSeq-1 (1..65535)
+  parameter int RotElems = 0,  // elements rotated per vector (0: all; else whole heads), the rest pass
   localparam int Pairs     = Lanes / 2,
   localparam int BeatsHead = (Lanes > 0) ? HeadDim / Lanes : 1,           // beats per head
   localparam int Entries   = MaxSeq * HeadDim / 2,
@@ -66,11 +69,15 @@ module rope
     if (HeadDim < 2 || HeadDim % Lanes != 0)
       $fatal(1, "rope: HeadDim (%0d) must be a multiple of Lanes (%0d)", HeadDim, Lanes);
     if (MaxSeq < 1 || MaxSeq > 65535) $fatal(1, "rope: MaxSeq must be in [1, 65535], got %0d", MaxSeq);
+    if (RotElems < 0 || RotElems % HeadDim != 0)
+      $fatal(1, "rope: RotElems (%0d) must be 0 or a multiple of HeadDim (%0d)", RotElems, HeadDim);
   end
 
   localparam int FifoDepth = 4;  // >= 1 read stage + 1 + 1 for a full-rate output
   localparam int BeatWidth = (BeatsHead > 1) ? $clog2(BeatsHead) : 1;
   localparam int PairWidth = (Pairs > 1) ? $clog2(Pairs) : 1;
+  localparam int RotBeats  = RotElems / Lanes;                  // beats rotated (RotElems > 0)
+  localparam int RotWidth  = $clog2(RotBeats + 2);
 
   // ---- The table: word w holds entries w*Pairs .. w*Pairs+Pairs-1 --------------------------------
   logic [Lanes*16-1:0] tbl_q [Words];
@@ -85,6 +92,9 @@ module rope
   logic                 open_q, bad_q, pos_error_q;
   logic [WordWidth-1:0] row_q;   // word of entry (pos, 0)
   logic [BeatWidth-1:0] beat_q;  // beat within the head
+  logic [RotWidth-1:0]  rot_beat_q;  // beats of the vector so far, held at RotBeats (the tail)
+  logic                 pass;        // this beat is in the tail that passes unchanged
+  assign pass = (RotElems != 0) && (rot_beat_q == RotWidth'(RotBeats));
   logic credit, take;
 
   assign s_axis_pos_tready = !open_q;
@@ -107,13 +117,15 @@ module rope
       bad_q  <= (32'(s_axis_pos_tdata.pos) >= MaxSeq);
       row_q  <= WordWidth'(32'(s_axis_pos_tdata.pos) * BeatsHead);
       beat_q <= '0;
+      rot_beat_q <= '0;
     end else if (take) begin
       beat_q <= (beat_q == BeatWidth'(BeatsHead - 1)) ? '0 : beat_q + 1'b1;
+      if (!pass) rot_beat_q <= rot_beat_q + 1'b1;
     end
   end
 
   // ---- S1: the beat and its table word (registered read) ------------------------------------------
-  logic                s1_valid_q, s1_last_q, s1_bad_q;
+  logic                s1_valid_q, s1_last_q, s1_bad_q, s1_pass_q;
   logic [Lanes*16-1:0] s1_x_q, s1_tbl_q;
   always_ff @(posedge clk) begin
     if (!rst_n) s1_valid_q <= 1'b0;
@@ -121,6 +133,7 @@ module rope
     s1_x_q    <= s_axis_tdata;
     s1_last_q <= s_axis_tlast;
     s1_bad_q  <= bad_q;
+    s1_pass_q <= pass;
     s1_tbl_q  <= tbl_q[row_q + WordWidth'(beat_q)];
   end
 
@@ -142,8 +155,8 @@ module rope
       e = s1_tbl_q[32*p +: 32];
       c = e.cos;
       s = e.sin;
-      y[32*p +: 16]    = s1_bad_q ? 16'd0 : rotate_half(32'(a) * 32'(c), 32'(b) * 32'(s), 1'b1);
-      y[32*p+16 +: 16] = s1_bad_q ? 16'd0 : rotate_half(32'(a) * 32'(s), 32'(b) * 32'(c), 1'b0);
+      y[32*p +: 16]    = s1_bad_q ? 16'd0 : s1_pass_q ? a : rotate_half(32'(a) * 32'(c), 32'(b) * 32'(s), 1'b1);
+      y[32*p+16 +: 16] = s1_bad_q ? 16'd0 : s1_pass_q ? b : rotate_half(32'(a) * 32'(s), 32'(b) * 32'(c), 1'b0);
     end
   end
 

@@ -5,6 +5,7 @@ A transaction is one vector (Heads heads of HeadDim int16 elements) and its posi
 the table the test loaded, or zeros for a position outside the table (and the sticky pos_error).
 Each test loads either SmolLM2's real table (llama_quant.rope_tables: theta, Q1.14) or a random
 int16 table, which exposes any pair/row indexing error a smooth table would hide.
+With RotElems > 0 only the first RotElems elements rotate and the tail must come out unchanged.
 Vectors: 1 head first, the most heads second, then random; kinds random, extremes (every a, b in
 {-32768, 32767}: the saturation corners), small. Index 3 is an error vector (pos >= MaxSeq).
 """
@@ -22,6 +23,7 @@ from tbkit.words import word
 cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, HD, MAX_SEQ = P.get("Lanes", 2), P.get("HeadDim", 64), P.get("MaxSeq", 16)
+ROT_ELEMS = P.get("RotElems", 0)  # 0: every element rotates; else the rest pass unchanged
 MAX_HEADS = cfg.get("max_heads", 3)
 LO, HI = -(1 << 15), (1 << 15) - 1
 
@@ -52,7 +54,9 @@ def model(txn, st):
     if pos >= MAX_SEQ:
         st["error"] = True
         return {"m_axis": [np.zeros_like(x)]}
-    return {"m_axis": [llama_ops.rope(x, pos, st["cos"], st["sin"], HD)]}
+    rot = len(x) if ROT_ELEMS == 0 else min(ROT_ELEMS, len(x))
+    y = np.concatenate([llama_ops.rope(x[:rot], pos, st["cos"], st["sin"], HD), x[rot:]])
+    return {"m_axis": [y]}
 
 
 def stimulus(rng, index, _st):
@@ -83,6 +87,9 @@ def covergroup():
         "heads": (lambda t: len(t["inputs"]["s_axis"]) // HD, list(range(1, MAX_HEADS + 1))),
         "table": (lambda t: t["state"]["kind"], ["real", "random"]),
         "saturated": (lambda t: bool(((y(t) == HI) | (y(t) == LO)).any()), [True, False]),
+        # a tail that passes unchanged: only in a build with RotElems
+        "tail": (lambda t: bool(ROT_ELEMS) and len(t["inputs"]["s_axis"]) > ROT_ELEMS,
+                 [True, False] if ROT_ELEMS else [False]),
         "mode": MODE_POINT,
     }
     return Covergroup("rope", points, crosses={"position_x_mode": ["position", "mode"]})

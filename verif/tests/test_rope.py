@@ -10,6 +10,8 @@ DEFAULT = [
     ("verilator", dict(Lanes=2, HeadDim=2, MaxSeq=1)),
     ("icarus", dict(Lanes=2, HeadDim=8, MaxSeq=5)),
     ("icarus", dict(Lanes=4, HeadDim=16, MaxSeq=3)),
+    ("verilator", dict(Lanes=4, HeadDim=8, MaxSeq=4, RotElems=16)),  # llama_layer's fused q|k|v
+    ("icarus", dict(Lanes=2, HeadDim=4, MaxSeq=3, RotElems=8)),
 ]
 
 
@@ -19,7 +21,8 @@ def test_rope(sim, params):
 
 
 BAD = [(dict(Lanes=3, HeadDim=6), "rope: Lanes must be even and >= 2, got 3"),
-       (dict(Lanes=4, HeadDim=6), "rope: HeadDim (6) must be a multiple of Lanes (4)")]
+       (dict(Lanes=4, HeadDim=6), "rope: HeadDim (6) must be a multiple of Lanes (4)"),
+       (dict(Lanes=2, HeadDim=4, RotElems=6), "rope: RotElems (6) must be 0 or a multiple of HeadDim (4)")]
 
 
 @pytest.mark.parametrize("params,message", BAD, ids=[param_tag(b[0]) for b in BAD])
