@@ -249,14 +249,15 @@ def swiglu_occupancy(beats: int) -> int:
 
 # --------------------------------------------------------------------------------------------------
 # rtl/residual_add.sv
-#   "Latency: 2*RqStages + 1 cycles (beats joined -> output beat valid). Throughput: 1 beat/cycle"
+#   "Latency (beats joined -> output beat valid): 2*RqStages + 1 cycles (Shift = 0), 2 cycles
+#    (Shift = 1: the add register, then the FIFO). Throughput: 1 beat/cycle"
 #   Beats of a and b are joined: a beat leaves when both inputs have it.
 # --------------------------------------------------------------------------------------------------
 ADD_RQ_STAGES = 3
 
 
-def residual_add(a: Stream, b: Stream, rq_stages: int = ADD_RQ_STAGES) -> Stream:
-    lat = 2 * rq_stages + 1
+def residual_add(a: Stream, b: Stream, rq_stages: int = ADD_RQ_STAGES, shift: int = 0) -> Stream:
+    lat = 2 if shift else 2 * rq_stages + 1
     beats = max(a.beats, b.beats)
     return Stream(max(a.first, b.first) + lat, max(a.last, b.last) + lat, beats)
 

@@ -5,13 +5,15 @@ range that sometimes saturates) and turns them into the six multipliers/shifts w
 quantize.quant_add, as the quantiser does (kept in env.state for the model). The join is stressed by the standard matrix (each
 source has its own idle pattern) and by two skew tests in which one input starts hundreds of
 cycles after the other.
+Shift = 1 (the Llama add, llama_ops.resid_add): only a's shift matters; each test draws it in
+0..OutBits, so both the identity (shift 0) and shifts that round most of a away are covered.
 """
 
 import random
 
 import numpy as np
 
-from models import ops, quantize
+from models import llama_ops, ops, quantize
 from tbkit.axis import never, random_pauses, stalled_then
 from tbkit.coverage import Covergroup
 from perfmodel import units
@@ -23,11 +25,19 @@ cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, A_BITS, B_BITS, OUT_BITS = P.get("Lanes", 1), P.get("ABits", 16), P.get("BBits", 8), P.get("OutBits", 16)
 RQ_STAGES = P.get("RqStages", units.ADD_RQ_STAGES)
+SHIFT = P.get("Shift", 0)  # 1: y = sat(RDBPOT(a, a_shift) + b)
 MAX_BEATS = 24
 NAMES = ("a_mult", "a_shift", "b_mult", "b_shift", "out_mult", "out_shift")
 
 
 async def configure(env, rng):
+    if SHIFT:
+        env.state.update(a_shift=int(rng.choice([0, 1, int(rng.integers(0, OUT_BITS + 1))])))
+        env.logger.info(f"residual_add (Shift 1): a_shift {env.state['a_shift']}")
+        # the fields Shift = 1 ignores get random values: they must not matter
+        noise = {k.replace("_", "."): int(rng.integers(0, 1 << 31 if "mult" in k else 32)) for k in NAMES}
+        env.dut.cfg.value = word("add_cfg_t").pack({**noise, "a.shift": env.state["a_shift"]})
+        return
     range_a = float(np.exp(rng.uniform(np.log(0.5), np.log(200.0))))
     range_b = range_a * float(np.exp(rng.uniform(np.log(0.02), np.log(4.0))))
     range_y = max(range_a, range_b) * float(rng.uniform(0.4, 2.0))  # < sum: the output can saturate
@@ -41,6 +51,8 @@ async def configure(env, rng):
 
 
 def model(txn, scales):
+    if SHIFT:
+        return {"m_axis": [llama_ops.resid_add(txn["s_axis_a"], txn["s_axis_b"], scales["a_shift"], OUT_BITS)]}
     y = ops.residual_add(txn["s_axis_a"], txn["s_axis_b"], A_BITS, B_BITS, *(scales[k] for k in NAMES), OUT_BITS)
     return {"m_axis": [y]}
 
@@ -122,7 +134,7 @@ class TimingTest(BlockTest):
         latency = outs[0].first - max(a[0].first, b[0].first)
         beats, cycles = sum(v.beats for v in outs), outs[-1].last - outs[0].first + 1
         self.logger.info(f"residual_add timing: latency {latency} cycles, {beats} beats in {cycles} cycles")
-        want = [units.residual_add(units.Stream.of(x), units.Stream.of(y), RQ_STAGES) for x, y in zip(a, b)]
+        want = [units.residual_add(units.Stream.of(x), units.Stream.of(y), RQ_STAGES, SHIFT) for x, y in zip(a, b)]
         assert [(o.first, o.last) for o in outs] == [(w.first, w.last) for w in want], (
             f"output vectors at {[(o.first, o.last) for o in outs]} (latency {latency}), the model says "
             f"{[(w.first, w.last) for w in want]} at RqStages {RQ_STAGES}")
