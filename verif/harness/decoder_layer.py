@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import FallingEdge, RisingEdge
 
 from tbkit import memh
 from tbkit.words import word
@@ -20,7 +20,7 @@ SOURCES = sources("tb_decoder_layer")
 TOP = "tb_decoder_layer"
 
 UNITS = ("qkv", "o", "fc1", "fc2")
-# The quantizer's name of every field of sllm_pkg::layer_cfg_t (tb_decoder_layer.sv's mem11 word).
+# The quantizer's name of every field of sllm_pkg::layer_cfg_t (tb_decoder_layer.sv's mem8 word).
 LAYER_CFG_NAMES = {
     "ln1_eps_v": "ln1.eps_v", "ln2_eps_v": "ln2.eps_v",
     **{f"attn.{s}.{k}": f"attn.{s}_{k}" for s in ("score", "out") for k in ("mult", "shift")},
@@ -131,7 +131,8 @@ class LayerHarness:
         dut.restart.value = 0
         dut.cfg_load.value = 0
         await RisingEdge(dut.clk)
-        while int(dut.cfg_busy.value):
+        if int(dut.cfg_busy.value):  # one wake-up, not one per loader cycle
+            await FallingEdge(dut.cfg_busy)
             await RisingEdge(dut.clk)
 
     def weight_words(self) -> int:

@@ -91,7 +91,7 @@ def tiny_random_params():
 def test_decoder_layer_error_path(sim):
     """pos_error / layer_error rise, error tokens write nothing (the next tokens, reading the rows
     they would have hit, stay bit-exact), and a reset in the middle of a token is followed by
-    bit-exact clean tokens (tb_decoder_layer.ERROR_PATH_TESTS)."""
+    bit-exact clean tokens (harness.layer_bench.ERROR_PATH_TESTS)."""
     path, cfg = tiny_random_params()
     run_layer(sim, path, cfg, TINY_RANDOM_BUILD, tokens=2, error_path=True,
               testcase=["test_pos_error", "test_layer_error", "test_reset_mid_token"])
