@@ -106,6 +106,15 @@ package sllm_pkg;
     logic [61:0] ln1_eps_v;  // LayerNorm 1 epsilon
   } layer_cfg_t;
 
+  // ---- Llama decoder layer (rtl/llama_layer.sv): every per-layer scalar ------------------------
+  typedef struct packed {
+    logic [4:0]  add2_shift;     // FFN residual add: the residual's rounding right shift (resid_add a_shift)
+    logic [4:0]  add1_shift;     // attention residual add
+    gqa_cfg_t    attn;           // attention scales
+    logic [61:0] ffn_norm_eps_v; // RMSNorm 2 epsilon (layernorm.sv eps_v, Rms = 1)
+    logic [61:0] attn_norm_eps_v;// RMSNorm 1 epsilon
+  } llama_cfg_t;
+
 endpackage
 
 `default_nettype wire
