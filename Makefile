@@ -25,6 +25,7 @@ help:
 	@echo "make core          write the FuseSoC core spatial_llm_rtl.core from the source closure"
 	@echo "make waves TEST=<pytest node id> [TESTCASE=<cocotb test>] [SEED=<n>]"
 	@echo "make run           a trained tiny GPT-2 decoding through the simulated decoder layer"
+	@echo "make run MODEL=smollm2 [PROMPT=...]  SmolLM2-135M-Instruct answering a chat prompt through the Llama layer"
 	@echo "make accuracy [MODEL=<name>]  integer model against float transformers"
 	@echo "make cov           regression with line/toggle + functional coverage, testplans, HTML reports"
 	@echo "make perf          cycles vs the analytical model, resources (yosys), projections, plot"

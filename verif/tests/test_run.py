@@ -52,3 +52,19 @@ def test_run_to_full_context_then_refuses(capsys, tmp_path):
     assert r["weight_bound"]["weight_bytes"] == 4 * 128 * 128 + 2 * 128 * 512
     assert r["bound_ratio"] == pytest.approx(r["cycles_per_token_layer"] * bus / r["weight_bound"]["weight_bytes"])
     assert r["bound_ratio"] >= 1.0  # no token faster than its weights can arrive
+
+
+@pytest.mark.slow
+def test_run_smollm2_answers_like_float(tmp_path):
+    """make run MODEL=smollm2 with the default prompt (about 6 minutes): every layer of every
+    token bit-exact on the RTL, and the answer token for token transformers' float greedy answer
+    from the same GGUF."""
+    report = tmp_path / "run.json"
+    assert run_gpt2.main(["--model", "smollm2", "--report", str(report)]) == 0
+    r = json.loads(report.read_text())
+    assert r["model"] == "smollm2" and r["bit_exact"] is True and r["mismatches"] == []
+    assert r["float_tokens"] is not None and r["tokens"] == r["float_tokens"], (r["text"], r["float_text"])
+    assert r["text"] == r["float_text"] and r["text"]
+    # every position of the prompt and of the answer (but its last token) through all 30 layers
+    assert r["layer_steps"] == 30 * (r["prompt_tokens"] + len(r["tokens"]) - 1)
+    assert r["bound_ratio"] >= 1.0  # no token faster than its weights can arrive
