@@ -174,9 +174,8 @@ module tb_llama_layer
   logic                        w_tlast, w_tvalid, w_tready;
   rq_wide_t                    p_qkv_tdata, p_o_tdata, p_gu_tdata, p_down_tdata;
   logic [3:0]                  p_tlast, p_tvalid, p_tready;  // {down, gate/up, o, qkv}
-  logic                        in_vector_q, token_start;      // inside an x vector; its first beat
+  logic                        token_start;                   // a token's first x beat (u_counters)
 
-  assign token_start = x_tvalid && x_tready && !in_vector_q;
 
   weight_stream #(.Width(WeightBusBytes * 8), .Words(BusWords), .NumLayers(NumLayers), .Id(0),
                   .LastInWord(1'b1), .Gated(1'b1)) u_weight_bus (
@@ -279,29 +278,11 @@ module tb_llama_layer
   );
 
   // ---- Cycle counters ---------------------------------------------------------------------------
-  logic armed_q;  // waiting for a token's first x beat
-  always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      cycle          <= '0;
-      armed_q        <= 1'b1;
-      in_vector_q    <= 1'b0;
-      weight_words   <= '0;
-      first_in_cycle <= '0;
-      last_out_cycle <= '0;
-    end else begin
-      cycle <= cycle + 1;
-      if (x_tvalid && x_tready) in_vector_q <= !x_tlast;
-      if (w_tvalid && w_tready) weight_words <= weight_words + 1;
-      if (x_tvalid && x_tready && armed_q) begin
-        armed_q        <= 1'b0;
-        first_in_cycle <= cycle;
-      end
-      if (y_tvalid && y_tready && y_tlast) begin
-        armed_q        <= 1'b1;
-        last_out_cycle <= cycle;
-      end
-    end
-  end
+  token_counters u_counters (
+    .clk, .rst_n, .x_fire(x_tvalid && x_tready), .x_last(x_tlast), .y_fire(y_tvalid && y_tready),
+    .y_last(y_tlast), .w_fire(w_tvalid && w_tready), .token_start, .cycle, .first_in_cycle, .last_out_cycle,
+    .weight_words
+  );
 
 endmodule
 
