@@ -136,11 +136,12 @@ def check_env(soak: bool = False) -> None:
 
 def known_testcases() -> set[str]:
     """Every cocotb test name of every block: the standard ones and each testbench's own (read from
-    the tb_*.py sources, without importing them: no parameter file is loaded for a check)."""
+    the tb_*.py sources and the benches they share in verif/harness/, without importing them: no
+    parameter file is loaded for a check)."""
     from tbkit.env import STRESS
 
     names = set(STRESS)
-    for f in (VERIF / "tests").glob("tb_*.py"):
+    for f in [*(VERIF / "tests").glob("tb_*.py"), *(VERIF / "harness").glob("*.py")]:
         names |= set(re.findall(r"[\"'](test_\w+)[\"']\]?\s*[:=]\s*[A-Z]", f.read_text()))
     return names
 
