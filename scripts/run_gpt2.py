@@ -148,6 +148,30 @@ def last_token_timeline(fst: Path, bound_cycles: float, out_dir: Path) -> Path |
     return png
 
 
+def simulate(report: Path, top: str, sources, module: str, sim: str, rtl: dict, tb_config: dict,
+             **run_options) -> tuple[object, dict | None]:
+    """Run the cocotb `module` live on `sim` and read the result it writes beside `report`
+    (<report>.sim.json, tb_config's `result`). Returns (the Run, the result), or (None, None) with
+    the error on stderr when the simulation failed or wrote nothing."""
+    result_file = report.with_suffix(".sim.json")
+    result_file.parent.mkdir(parents=True, exist_ok=True)
+    result_file.unlink(missing_ok=True)
+    # The progress lines, not the simulator's start-up chatter or cocotbext's deprecation notes.
+    os.environ.setdefault("COCOTB_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("GPI_LOG_LEVEL", "WARNING")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
+    try:
+        run = run_block(top, sources, module, sim, rtl, live=True, tb_config=dict(tb_config, result=str(result_file)),
+                        **run_options)
+    except SimulationFailure as exc:
+        print(f"error: the simulation failed:\n{exc}", file=sys.stderr)
+        return None, None
+    if not result_file.is_file():
+        print(f"error: the simulation wrote no result ({result_file})", file=sys.stderr)
+        return None, None
+    return run, json.loads(result_file.read_text())
+
+
 def main(argv=None) -> int:
     """Exit status 0, 1 (mismatch or simulation failure) or 2 (a refused request, one line on stderr).
     The report (run.json) is written only at the end of a run, atomically; a refused or failed
@@ -198,26 +222,12 @@ def _main(argv=None) -> int:
         print(f"note: only {n} of the {args.tokens} requested tokens fit the {max_seq}-token context", flush=True)
 
     ref_tokens, ref_note = float_reference(args.model_dir, prompt, n)
-    result_file = args.report.with_suffix(".sim.json")
-    result_file.parent.mkdir(parents=True, exist_ok=True)
-    result_file.unlink(missing_ok=True)
     print(f"building the layer for {args.sim} (first build takes a minute) ...", flush=True)
-    # The progress lines, not the simulator's start-up chatter or cocotbext's deprecation notes.
-    os.environ.setdefault("COCOTB_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("GPI_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     start = time.time()
-    try:
-        run = run_block(TOP, SOURCES, "harness.run_decode", args.sim, rtl, live=True,
-                  tb_config=dict(params_file=str(args.params.resolve()), prompt=prompt, new_tokens=n,
-                                 result=str(result_file)))
-    except SimulationFailure as exc:
-        print(f"error: the simulation failed:\n{exc}", file=sys.stderr)
+    run, res = simulate(args.report, TOP, SOURCES, "harness.run_decode", args.sim, rtl,
+                        dict(params_file=str(args.params.resolve()), prompt=prompt, new_tokens=n))
+    if res is None:
         return 1
-    if not result_file.is_file():
-        print(f"error: the simulation wrote no result ({result_file})", file=sys.stderr)
-        return 1
-    res = json.loads(result_file.read_text())
 
     agree = None
     if ref_tokens is not None:

@@ -20,7 +20,9 @@ sys.path.insert(0, str(ROOT / "verif"))
 
 from harness.llama_layer import SOURCES, TOP, bus_words_per_layer, rtl_parameters  # noqa: E402
 from tbkit import cli  # noqa: E402
-from tbkit.runner import SIM_BUILD, SimulationFailure, run_block  # noqa: E402
+from tbkit.runner import SIM_BUILD  # noqa: E402
+
+import run_gpt2  # noqa: E402  (scripts/: the shared launcher)
 
 PARAMS = SIM_BUILD / "smollm2" / "int_params.npz"
 EOS = "<|im_end|>"
@@ -88,28 +90,16 @@ def run(args) -> int:
     print("float reference: transformers greedy on the same GGUF ...", flush=True)
     ref_tokens, ref_note = float_answer(gguf, prompt, n, eos)
 
-    result_file = args.report.with_suffix(".sim.json")
-    result_file.parent.mkdir(parents=True, exist_ok=True)
-    result_file.unlink(missing_ok=True)
-    pieces_file = result_file.with_suffix(".pieces.json")  # each token's text, for the growing answer
+    pieces_file = args.report.with_suffix(".pieces.json")  # each token's text, for the growing answer
     cli.write_atomic(pieces_file, json.dumps([tok.decode([i]) for i in range(cfg["vocab_size"])]))
     print("building the Llama layer for Verilator (the first build takes about a minute) ...", flush=True)
-    os.environ.setdefault("COCOTB_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("GPI_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the golden layer's BLAS would spin on the simulator's core
     start = time.time()
-    try:
-        run_block(TOP, SOURCES, "harness.run_llama_decode", "verilator", rtl, live=True, ports_only=True,
-                  tb_config=dict(params_file=str(params.resolve()), prompt=prompt, new_tokens=n, eos=eos,
-                                 pieces_file=str(pieces_file), result=str(result_file)))
-    except SimulationFailure as exc:
-        print(f"error: the simulation failed:\n{exc}", file=sys.stderr)
+    _, res = run_gpt2.simulate(args.report, TOP, SOURCES, "harness.run_llama_decode", "verilator", rtl,
+                               dict(params_file=str(params.resolve()), prompt=prompt, new_tokens=n, eos=eos,
+                                    pieces_file=str(pieces_file)), ports_only=True)
+    if res is None:
         return 1
-    if not result_file.is_file():
-        print(f"error: the simulation wrote no result ({result_file})", file=sys.stderr)
-        return 1
-    res = json.loads(result_file.read_text())
 
     def strip(ids):
         return [t for t in ids if t != eos]
