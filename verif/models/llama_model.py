@@ -50,36 +50,47 @@ def layer_decode(p: dict, cfg: dict, kv: KVCache, x, pos, trace: dict | None = N
     if p0 < 0 or p0 + T > kv.k.shape[0]:
         raise lops.NumericsError(f"layer_decode: positions {p0}..{p0 + T - 1} outside the KV cache [0, {kv.k.shape[0]})")
     hd, rb = cfg["head_dim"], cfg["resid_bits"]
-
-    def lin(name, a, out_bits, x_shift=0):
-        return lops.q4_linear(a, p[name + ".codes"], p[name + ".D"], p[name + ".C"], p[name + ".pre"],
-                              p[name + ".mult"], p[name + ".shift"], out_bits, x_shift, p.get(name + ".prepared"))
-
-    def norm(name, a):
-        return lops.rmsnorm(a, rb, int(p[name + ".eps_v"]), p[name + ".g_mult"], p[name + ".g_shift"],
-                            p[name + ".g_neg"], lops.ACT_BITS)
-
-    h = norm("attn_norm", X)
-    q = lops.rope(lin("q", h, lops.ACT_BITS), positions, p["rope.cos"], p["rope.sin"], hd)
-    k = lops.rope(lin("k", h, lops.ACT_BITS), positions, p["rope.cos"], p["rope.sin"], hd)
-    v = lin("v", h, lops.ACT_BITS)
+    h = _norm(p, rb, "attn_norm", X)
+    q = lops.rope(_lin(p, "q", h, lops.ACT_BITS), positions, p["rope.cos"], p["rope.sin"], hd)
+    k = lops.rope(_lin(p, "k", h, lops.ACT_BITS), positions, p["rope.cos"], p["rope.sin"], hd)
+    v = _lin(p, "v", h, lops.ACT_BITS)
     kv.k[positions] = k
     kv.v[positions] = v
     a = lops.gqa_attention(q, kv.k, kv.v, positions, cfg["n_head"], cfg["n_kv_head"],
                            int(p["attn.score_pre"]), int(p["attn.score_mult"]), int(p["attn.score_shift"]),
                            int(p["attn.out_pre"]), int(p["attn.out_mult"]), int(p["attn.out_shift"]))
-    o = lin("o", a, rb)
-    x1 = lops.resid_add(X, o, int(p["add1.a_shift"]), rb)
-    h2 = norm("ffn_norm", x1)
-    gate = lin("gate", h2, lops.ACT_BITS)
-    up = lin("up", h2, lops.ACT_BITS)
-    sw, e = lops.swiglu(gate, up, p["swiglu.sig_table"])
-    dn = lin("down", sw, rb, e)
-    x2 = lops.resid_add(x1, dn, int(p["add2.a_shift"]), rb)
+    rest = after_attention(p, cfg, X, a)
     if trace is not None:
-        trace.update(resid_in=X, attn_norm=h, q=q, k=k, v=v, attn_out=a, o=o, resid_mid=x1, ffn_norm=h2,
-                     gate=gate, up=up, swiglu=sw, swiglu_exp=e, down=dn, resid_out=x2)
+        trace.update(resid_in=X, attn_norm=h, q=q, k=k, v=v, attn_out=a, **rest)
+    x2 = rest["resid_out"]
     return x2[0] if single else x2
+
+
+def _lin(p: dict, name: str, a, out_bits: int, x_shift=0) -> np.ndarray:
+    return lops.q4_linear(a, p[name + ".codes"], p[name + ".D"], p[name + ".C"], p[name + ".pre"],
+                          p[name + ".mult"], p[name + ".shift"], out_bits, x_shift, p.get(name + ".prepared"))
+
+
+def _norm(p: dict, rb: int, name: str, a) -> np.ndarray:
+    return lops.rmsnorm(a, rb, int(p[name + ".eps_v"]), p[name + ".g_mult"], p[name + ".g_shift"],
+                        p[name + ".g_neg"], lops.ACT_BITS)
+
+
+def after_attention(p: dict, cfg: dict, X, a) -> dict:
+    """The layer from the attention output a [T, n_head*head_dim] on: O, the first residual add,
+    the FFN and the second add, given the layer input X [T, d]. Returns the intermediates under
+    llama_float.POINTS' names (resid_out is x'). Also what the RTL computes for a token whose
+    attention it refuses (a = zeros, rtl/attention.sv)."""
+    rb = cfg["resid_bits"]
+    o = _lin(p, "o", a, rb)
+    x1 = lops.resid_add(X, o, int(p["add1.a_shift"]), rb)
+    h2 = _norm(p, rb, "ffn_norm", x1)
+    gate = _lin(p, "gate", h2, lops.ACT_BITS)
+    up = _lin(p, "up", h2, lops.ACT_BITS)
+    sw, e = lops.swiglu(gate, up, p["swiglu.sig_table"])
+    dn = _lin(p, "down", sw, rb, e)
+    x2 = lops.resid_add(x1, dn, int(p["add2.a_shift"]), rb)
+    return dict(o=o, resid_mid=x1, ffn_norm=h2, gate=gate, up=up, swiglu=sw, swiglu_exp=e, down=dn, resid_out=x2)
 
 
 class IntLlama:

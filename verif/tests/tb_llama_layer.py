@@ -14,7 +14,7 @@ import numpy as np
 from harness.layer_bench import LayerModel, layer_tests
 from harness.llama_layer import LlamaHarness, bus_words_per_layer, rtl_parameters, write_memfiles
 from models import llama_ops as lops
-from models.llama_model import IntLlama, KVCache, layer_decode
+from models.llama_model import IntLlama, KVCache, after_attention, layer_decode
 from tbkit.env import BlockTest, tb_config
 
 CFG_TB = tb_config()
@@ -35,21 +35,11 @@ if P and CFG_TB.get("test_dir"):
 
 
 def error_token_output(layer: int, x) -> np.ndarray:
-    """x' of a token attention refuses (pos or layer out of range): layer_decode with the attention
+    """x' of a token attention refuses (pos or layer out of range): the layer with the attention
     output replaced by zeros (rtl/attention.sv) and no cache row written."""
-    p, rb = LAYERS[layer], CFG["resid_bits"]
     x = np.asarray(x, dtype=np.int64)[None]
-
-    def lin(name, a, out_bits, x_shift=0):
-        return lops.q4_linear(a, p[name + ".codes"], p[name + ".D"], p[name + ".C"], p[name + ".pre"],
-                              p[name + ".mult"], p[name + ".shift"], out_bits, x_shift, p.get(name + ".prepared"))
-
-    o = lin("o", np.zeros((1, CFG["n_head"] * CFG["head_dim"]), np.int64), rb)
-    x1 = lops.resid_add(x, o, int(p["add1.a_shift"]), rb)
-    h2 = lops.rmsnorm(x1, rb, int(p["ffn_norm.eps_v"]), p["ffn_norm.g_mult"], p["ffn_norm.g_shift"],
-                      p["ffn_norm.g_neg"], lops.ACT_BITS)
-    sw, e = lops.swiglu(lin("gate", h2, lops.ACT_BITS), lin("up", h2, lops.ACT_BITS), p["swiglu.sig_table"])
-    return lops.resid_add(x1, lin("down", sw, rb, e), int(p["add2.a_shift"]), rb)[0]
+    a = np.zeros((1, CFG["n_head"] * CFG["head_dim"]), np.int64)
+    return after_attention(LAYERS[layer], CFG, x, a)["resid_out"][0]
 
 
 # Generous drain limit per token: the weight bus, attention's rows, times the slowdown of random stalls.
