@@ -107,13 +107,7 @@ module tb_decoder_layer
   logic [7:0] gelu_mem [NumLayers * 256];
   layer_cfg_t cfg_mem [NumLayers];
 
-  // File names are resolved at the load itself: an initial block may not have run yet at time 0.
-  function automatic string mem_file(input int id);
-    string fmt, path;
-    fmt = $sformatf("mem%0d=%%s", id);
-    if (!$value$plusargs(fmt, path)) path = $sformatf("mem%0d.memh", id);
-    return path;
-  endfunction
+  `include "tb_mem_file.svh"  // mem_file(id)
 
   always @(posedge load) begin
     $readmemh(mem_file(5), ln1_mem);

@@ -201,13 +201,7 @@ module tb_llama_layer
   llama_cfg_t  cfg_mem [NumLayers];
   rope_entry_t rope_mem [RopeEntries];
 
-  // File names are resolved at the load itself: an initial block may not have run yet at time 0.
-  function automatic string mem_file(input int id);
-    string fmt, path;
-    fmt = $sformatf("mem%0d=%%s", id);
-    if (!$value$plusargs(fmt, path)) path = $sformatf("mem%0d.memh", id);
-    return path;
-  endfunction
+  `include "tb_mem_file.svh"  // mem_file(id)
 
   always @(posedge load_q) begin
     $readmemh(mem_file(5), norm1_mem);

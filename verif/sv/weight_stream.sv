@@ -53,12 +53,7 @@ module weight_stream #(
   logic [Width+LastInWord-1:0] mem [NumLayers * Words];
 
   // The file name is resolved at the load itself: an initial block may not have run yet at time 0.
-  function automatic string mem_file(input int id);
-    string fmt, path;
-    fmt = $sformatf("mem%0d=%%s", id);
-    if (!$value$plusargs(fmt, path)) path = $sformatf("mem%0d.memh", id);
-    return path;
-  endfunction
+  `include "tb_mem_file.svh"  // mem_file(id)
 
   always @(posedge load) $readmemh(mem_file(Id), mem);
 

