@@ -10,7 +10,10 @@
 // m_axis, so with Depth >= (unit pipeline + RqStages + 2) the unit runs at full rate, and under
 // any backpressure the FIFO never overflows (an $error in simulation otherwise).
 //   Requant = 1: in_data holds Lanes int32 accumulators; out = requantize(acc, in_scale, OutBits)
-//                (ops.requantize), RqStages cycles; in_scale is shared by the lanes of an item.
+//                (ops.requantize), RqStages cycles; in_scale is shared by the lanes of an item
+//                (ScalePerLane = 0) or holds one scale per lane, lane l's in bits
+//                [l*$bits(rq_scale_t) +: $bits(rq_scale_t)] (ScalePerLane = 1: the columns of
+//                an output-parallel linear.sv each have their own channel scale).
 //   Requant = 0: in_data holds the Lanes output elements; in_scale is unused (tie it to zeros).
 // Latency: in_valid -> m_axis_tvalid: RqStages (if Requant) + 1 (FIFO) cycles.
 // Throughput: 1 beat per cycle. credit depends only on the counter (no path from issue or from
@@ -28,7 +31,10 @@ module out_stage
   parameter int Requant  = 1,  // 1: requantize int32 accumulators; 0: pass the elements through
   parameter int RqStages = 3,  // requant pipeline stages (1..3), when Requant = 1
   parameter int Depth    = 8,  // FIFO beats = items in flight the counter allows (>= 1)
-  localparam int InBits = (Requant != 0) ? 32 : OutBits
+  parameter int ScalePerLane = 0,  // 1: in_scale holds one rq_scale_t per lane, 0: one shared
+  localparam int InBits = (Requant != 0) ? 32 : OutBits,
+  localparam int ScaleBits = $bits(rq_scale_t),
+  localparam int Scales = (ScalePerLane != 0) ? Lanes : 1
 ) (
   input  wire logic                     clk,
   input  wire logic                     rst_n,
@@ -39,7 +45,7 @@ module out_stage
   input  wire logic                     in_valid,
   input  wire logic                     in_last,
   input  wire logic [Lanes*InBits-1:0]  in_data,
-  input  wire rq_scale_t      in_scale,
+  input  wire logic [Scales*ScaleBits-1:0] in_scale,
   // Output stream
   output logic      [Lanes*OutBits-1:0] m_axis_tdata,
   output logic                          m_axis_tlast,
@@ -56,6 +62,7 @@ module out_stage
     if (Requant != 0 && (RqStages < 1 || RqStages > 3))
       $fatal(1, "out_stage: RqStages must be in [1, 3], got %0d", RqStages);
     if (Depth < 1) $fatal(1, "out_stage: Depth must be >= 1, got %0d", Depth);
+    if (ScalePerLane != 0 && ScalePerLane != 1) $fatal(1, "out_stage: ScalePerLane must be 0 or 1, got %0d", ScalePerLane);
   end
 
   localparam int CntWidth = $clog2(Depth + 1);
@@ -84,10 +91,12 @@ module out_stage
       logic lane_hi, lane_lo;
       logic signed [31:0] lane_rescale;
       /* verilator lint_on UNUSEDSIGNAL */
+      rq_scale_t lane_scale;
+      assign lane_scale = in_scale[((ScalePerLane != 0) ? l : 0)*ScaleBits +: ScaleBits];
       requant #(.OutBits(OutBits), .Stages(RqStages), .UserWidth(1)) u_requant (
         .clk, .rst_n, .en(1'b1),
         .in_valid, .in_user(in_last),
-        .in_acc(in_data[32*l +: 32]), .in_mult(in_scale.mult), .in_shift(in_scale.shift),
+        .in_acc(in_data[32*l +: 32]), .in_mult(lane_scale.mult), .in_shift(lane_scale.shift),
         .out_valid(lane_valid[l]), .out_user(lane_last[l]),
         .out_rescale(lane_rescale), .out_sat(y[OutBits*l +: OutBits]), .out_sat_hi(lane_hi), .out_sat_lo(lane_lo)
       );

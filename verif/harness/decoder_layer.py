@@ -69,7 +69,7 @@ def weight_bus_lines(layer: dict, bus_bytes: int) -> list[str]:
     is tlast, set on each matrix's last word."""
     lines = []
     for unit in UNITS:
-        words = memh.lanes_to_lines(np.asarray(layer[f"{unit}.weight"]).T.reshape(-1, bus_bytes), bus_bytes)
+        words = memh.lanes_to_lines(memh.linear_weight_order(layer[f"{unit}.weight"], 1), bus_bytes)
         lines += ["0" + w for w in words[:-1]] + ["1" + words[-1]]
     return lines
 

@@ -57,42 +57,50 @@ def source(beats: int, start: float = 0) -> Stream:
 
 # --------------------------------------------------------------------------------------------------
 # rtl/linear.sv
-#   "Throughput: K*N/Lanes cycles per vector when weights (and, in column 0, x) arrive every cycle"
-#   "Measured (scripts/perf_linear.py): K*N/Lanes + 7 cycles from the first x beat to the last y beat."
-#   "Latency: last weight beat of column n -> y[n] valid on m_axis: 6 cycles (...) + 1 (output FIFO)."
-#   Schedule: one step (n, j) per cycle, output-major; column 0 consumes x straight from s_axis, so
-#   column 0 cannot end before the last x beat; y[n] leaves one element per beat.
-#   Weight stream: Lanes int8 bytes per step. A port that delivers fewer bytes per cycle stretches
-#   every step (the weight-stream bound): step = max(1, Lanes*WeightBits/8 / port_bytes_per_cycle).
+#   "Throughput: K*N/(Lanes*Cols) cycles per vector when weights (and, in group 0, x) arrive every cycle"
+#   "Measured (...): K*N/(Lanes*Cols) + 7 cycles from the first x beat to the last y beat."
+#   "Latency: last weight beat of group g -> its y beat valid on m_axis: 6 cycles (...) + 1 (output FIFO)."
+#   Schedule: one step (g, j) per cycle, output-major, Cols columns per step; group 0 consumes x
+#   straight from s_axis, so it cannot end before the last x beat; each group leaves as one beat of
+#   Cols elements.
+#   Weight stream: Lanes*Cols int8 bytes per step. A port that delivers fewer bytes per cycle
+#   stretches every step (the weight-stream bound): step = max(1, Lanes*Cols*WeightBits/8 / port).
 # --------------------------------------------------------------------------------------------------
 LINEAR_LATENCY = 7  # last weight beat of a column -> its y beat: 6 pipeline + 1 output FIFO
 
 
-def linear_step_cycles(lanes: int, weight_bits: int = 8, port_bytes_per_cycle: float = math.inf) -> float:
-    """Cycles per (n, j) step: 1 when the weight port keeps up, longer when it is the bound."""
-    need = lanes * weight_bits / 8
+def linear_step_cycles(lanes: int, weight_bits: int = 8, port_bytes_per_cycle: float = math.inf,
+                       cols: int = 1) -> float:
+    """Cycles per (g, j) step: 1 when the weight port keeps up, longer when it is the bound."""
+    need = lanes * cols * weight_bits / 8
     return max(1.0, need / port_bytes_per_cycle)
 
 
-def linear_ideal_cycles(k: int, n: int, lanes: int) -> int:
-    return k * n // lanes
+def linear_ideal_cycles(k: int, n: int, lanes: int, cols: int = 1) -> int:
+    return k * n // (lanes * cols)
 
 
-def linear_cycles(k: int, n: int, lanes: int, weight_bits: int = 8, port_bytes_per_cycle: float = math.inf) -> float:
+def linear_cycles(k: int, n: int, lanes: int, weight_bits: int = 8, port_bytes_per_cycle: float = math.inf,
+                  cols: int = 1) -> float:
     """One GEMV at full rate, first x beat -> last y beat inclusive (what perf_linear.py measures)."""
-    return linear(source(k // lanes), k, n, lanes, weight_bits, port_bytes_per_cycle).last + 1
+    return linear(source(k // lanes), k, n, lanes, weight_bits, port_bytes_per_cycle, cols=cols).last + 1
+
+
+def check_linear_shape(k: int, n: int, lanes: int, cols: int = 1) -> None:
+    if k % lanes or n % cols:
+        raise ValueError(f"linear: K={k}, N={n}, Lanes={lanes}, Cols={cols}: K must be a multiple of Lanes "
+                         "and N of Cols (the RTL rejects it)")
 
 
 def linear(x: Stream, k: int, n: int, lanes: int, weight_bits: float = 8,
-           port_bytes_per_cycle: float = math.inf, latency: int = LINEAR_LATENCY) -> Stream:
-    """Output stream (N beats of one element) for input x (K/Lanes beats)."""
-    if k % lanes:
-        raise ValueError(f"linear: K={k} is not a multiple of Lanes={lanes} (the RTL rejects it)")
+           port_bytes_per_cycle: float = math.inf, latency: int = LINEAR_LATENCY, cols: int = 1) -> Stream:
+    """Output stream (N/Cols beats of Cols elements) for input x (K/Lanes beats)."""
+    check_linear_shape(k, n, lanes, cols)
     kb = k // lanes
-    s = linear_step_cycles(lanes, weight_bits, port_bytes_per_cycle)
-    col0_end = max(x.first + (kb - 1) * s, x.last)  # step (0, K/Lanes-1) needs the last x beat
-    last_step = col0_end + (n - 1) * kb * s
-    return Stream(col0_end + latency, last_step + latency, n)
+    s = linear_step_cycles(lanes, weight_bits, port_bytes_per_cycle, cols)
+    group0_end = max(x.first + (kb - 1) * s, x.last)  # step (0, K/Lanes-1) needs the last x beat
+    last_step = group0_end + (n // cols - 1) * kb * s
+    return Stream(group0_end + latency, last_step + latency, n // cols)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -111,7 +119,7 @@ class WeightBus:
         self.bus_bytes, self.prefetch_words, self.next_free = bus_bytes, prefetch_words, start
 
     def linear(self, x: Stream, k: int, n: int, lanes: int, weight_bits: int = 8,
-               latency: int = LINEAR_LATENCY) -> Stream:
+               latency: int = LINEAR_LATENCY, cols: int = 1) -> Stream:
         """linear.sv fed through this bus: the output stream, and the bus moves past its matrix.
 
         Word w is taken from the bus once the bus is free and the unit's FIFO has room (word
@@ -119,10 +127,11 @@ class WeightBus:
         word holding its last byte (plus the prefetch latency), x beat j in column 0, and follows
         step s-1 (one step per cycle). A matrix that is not a whole number of words (a projection's
         bus width; the RTL refuses it) is padded to the next word."""
-        if k % lanes or lanes * weight_bits % 8:
-            raise ValueError(f"linear: K={k} is not a multiple of Lanes={lanes} (the RTL rejects it)")
-        b, kb, step_bytes = self.bus_bytes, k // lanes, lanes * weight_bits // 8
-        steps = k * n // lanes
+        check_linear_shape(k, n, lanes, cols)
+        if lanes * cols * weight_bits % 8:
+            raise ValueError(f"linear: Lanes={lanes} x Cols={cols} codes of {weight_bits} bits are not whole bytes")
+        b, kb, step_bytes = self.bus_bytes, k // lanes, lanes * cols * weight_bits // 8
+        steps = k * n // (lanes * cols)
         words = -(-steps * step_bytes // b)
         lat = 1 + (step_bytes != b)
         # Words held between the bus and the unit: the FIFO plus the width converter's buffer.
@@ -145,7 +154,7 @@ class WeightBus:
             if s < kb:
                 t = max(t, x.beat_time(s))
             step[s] = t
-        return Stream(step[kb - 1] + latency, step[-1] + latency, n)
+        return Stream(step[kb - 1] + latency, step[-1] + latency, n // cols)
 
 
 # --------------------------------------------------------------------------------------------------

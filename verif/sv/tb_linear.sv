@@ -4,9 +4,10 @@
 // feed s_axis_w and s_axis_p, so Python drives only x (s_axis) and takes y (m_axis).
 //
 // Memories (weight_stream.sv), loaded with $readmemh at every rising edge of `load`:
-//   weights:    K*N/Lanes words of Lanes*8 bits in linear.sv's output-major order, from mem0.memh
-//               in the simulation's directory (tbkit.memh.linear_weight_lines);
-//   parameters: N sllm_pkg::linear_param_t words, from mem1.memh (tbkit.memh.linear_param_lines).
+//   weights:    K*N/(Lanes*Cols) words of Lanes*Cols*8 bits in linear.sv's output-major order, from
+//               mem0.memh in the simulation's directory (tbkit.memh.linear_weight_lines);
+//   parameters: N/Cols words of Cols sllm_pkg::linear_param_t, from mem1.memh
+//               (tbkit.memh.linear_param_lines).
 // Both replay from word 0 for every input vector and restart from word 0 after a reset.
 // Starvation: each cycle each memory withholds its next beat with probability w_stall/256.
 // Counters for coverage and performance (cleared by reset): cycle, the cycle of the first accepted
@@ -22,7 +23,9 @@ module tb_linear
   parameter int K       = 64,
   parameter int N       = 16,
   parameter int OutBits = 8,
-  localparam int WWords = K / Lanes * N
+  parameter int Cols    = 1,
+  localparam int WWords = K / Lanes * (N / Cols),
+  localparam int PBits  = Cols * $bits(linear_param_t)
 ) (
   input  wire logic                 clk,
   input  wire logic                 rst_n,
@@ -32,7 +35,7 @@ module tb_linear
   input  wire logic                 s_axis_tlast,
   input  wire logic                 s_axis_tvalid,
   output logic                      s_axis_tready,
-  output logic      [OutBits-1:0]   m_axis_tdata,
+  output logic [Cols*OutBits-1:0]   m_axis_tdata,
   output logic                      m_axis_tlast,
   output logic                      m_axis_tvalid,
   input  wire logic                 m_axis_tready,
@@ -45,23 +48,23 @@ module tb_linear
 );
 
   // ---- Weight and parameter memories (one HBM pseudo-channel each) -------------------------------
-  logic [Lanes*8-1:0] w_tdata;
+  logic [Cols*Lanes*8-1:0] w_tdata;
   logic               w_tvalid, w_tlast, w_tready;
-  linear_param_t      p_tdata;
+  logic [PBits-1:0]   p_tdata;
   logic               p_tvalid, p_tlast, p_tready;
 
-  weight_stream #(.Width(Lanes * 8), .Words(WWords), .Id(0)) u_weights (
+  weight_stream #(.Width(Cols * Lanes * 8), .Words(WWords), .Id(0)) u_weights (
     .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall), .go(1'b0),
     .m_axis_tdata(w_tdata), .m_axis_tlast(w_tlast), .m_axis_tvalid(w_tvalid), .m_axis_tready(w_tready)
   );
 
-  weight_stream #(.Width($bits(linear_param_t)), .Words(N), .Id(1)) u_params (
+  weight_stream #(.Width(PBits), .Words(N / Cols), .Id(1)) u_params (
     .clk, .rst_n, .load, .restart(1'b0), .layer(1'b0), .stall(w_stall), .go(1'b0),
     .m_axis_tdata(p_tdata), .m_axis_tlast(p_tlast), .m_axis_tvalid(p_tvalid), .m_axis_tready(p_tready)
   );
 
   // ---- The unit -----------------------------------------------------------------------------------
-  linear #(.Lanes(Lanes), .K(K), .N(N), .OutBits(OutBits)) u_linear (
+  linear #(.Lanes(Lanes), .K(K), .N(N), .OutBits(OutBits), .Cols(Cols)) u_linear (
     .clk, .rst_n,
     .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,
     .s_axis_w_tdata(w_tdata), .s_axis_w_tlast(w_tlast), .s_axis_w_tvalid(w_tvalid),

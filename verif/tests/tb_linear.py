@@ -1,6 +1,6 @@
 """pyuvm testbench for linear (through verif/sv/tb_linear.sv, whose SV memories stream the weights).
 
-Python drives x (s_axis, Lanes int8 per beat) and takes y (m_axis, one int8 per beat); the model is
+Python drives x (s_axis, Lanes int8 per beat) and takes y (m_axis, Cols elements per beat); the model is
 ops.linear with the test's weights. Before each test's reset the test draws its weights, biases and
 requantisation parameters from its seed (env.state, for the model), writes them as $readmemh files into the simulation's
 directory and pulses `load`; the harness then replays the matrix, in linear.sv's output-major order,
@@ -11,7 +11,7 @@ Tests: the shared stress matrix (random weights; random weight starvation in the
                           all -128 / all 127 / alternating inputs, mult 0 / 2^31-1, shift 0 / 31;
   test_weight_starvation  the weight and parameter memories withhold about half of their beats;
   test_perf               one vector, no stalls: cycles from the first x beat to the last y beat,
-                          equal to perfmodel.units.linear_cycles (K*N/Lanes + 7), written to perf.json.
+                          equal to perfmodel.units.linear_cycles (K*N/(Lanes*Cols) + 7), written to perf.json.
 TB_CONFIG extras: "transactions" (vectors per test), "perf_json" (where test_perf writes its result).
 """
 
@@ -33,8 +33,9 @@ cfg = tb_config()
 P = cfg.get("parameters", {})
 LANES, K, N = P.get("Lanes", 16), P.get("K", 64), P.get("N", 16)
 OUT_BITS = P.get("OutBits", 8)
+COLS = P.get("Cols", 1)
 KB = K // LANES
-IDEAL = units.linear_ideal_cycles(K, N, LANES)
+IDEAL = units.linear_ideal_cycles(K, N, LANES, COLS)
 I32_MIN, I32_MAX = ops.INT32_MIN, ops.INT32_MAX
 
 
@@ -86,8 +87,9 @@ def extreme_weights(rng):
 
 def write_memh(weights, directory: Path):
     """The harness memories' files (tb_linear.sv): weights output-major, then the parameters."""
-    memh.write_memh(directory / "mem0.memh", memh.linear_weight_lines(weights["w"], LANES))
-    memh.write_memh(directory / "mem1.memh", memh.linear_param_lines(weights["bias"], weights["mult"], weights["shift"]))
+    memh.write_memh(directory / "mem0.memh", memh.linear_weight_lines(weights["w"], LANES, COLS))
+    memh.write_memh(directory / "mem1.memh",
+                    memh.linear_param_lines(weights["bias"], weights["mult"], weights["shift"], COLS))
 
 
 def accumulators(x, wt):
@@ -191,6 +193,7 @@ class LinearTest(BlockTest):
         dut = cocotb.top
         await Timer(1, "ns")  # the RTL's parameter checks ($fatal in initial blocks) run first
         assert K % LANES == 0, f"the RTL accepted K={K}, which is not a multiple of Lanes={LANES}"
+        assert N % COLS == 0, f"the RTL accepted N={N}, which is not a multiple of Cols={COLS}"
         rng = np.random.default_rng([cocotb.RANDOM_SEED, 1])
         weights = self.env.state["weights"]
         weights.update(self.weights(rng))
@@ -202,7 +205,7 @@ class LinearTest(BlockTest):
         dut.load.value = 1
         await Timer(1, "ns")
         dut.load.value = 0
-        self.logger.info(f"weights loaded: K={K} N={N} Lanes={LANES}, weight starvation {stall}/256")
+        self.logger.info(f"weights loaded: K={K} N={N} Lanes={LANES} Cols={COLS}, weight starvation {stall}/256")
         await super().run_phase()
         self.drop_objection()
 
@@ -236,12 +239,12 @@ class PerfTest(LinearTest):
         await self.env.drain(1)
         dut = cocotb.top
         cycles = int(dut.last_out_cycle.value) - int(dut.first_in_cycle.value) + 1
-        want = units.linear_cycles(K, N, LANES)
-        result = dict(K=K, N=N, lanes=LANES, cycles=cycles, ideal_cycles=IDEAL, model_cycles=want)
+        want = units.linear_cycles(K, N, LANES, cols=COLS)
+        result = dict(K=K, N=N, lanes=LANES, cols=COLS, cycles=cycles, ideal_cycles=IDEAL, model_cycles=want)
         out = tb_config().get("perf_json") or Path(tb_config().get("test_dir", "."), "perf.json")
         Path(out).write_text(json.dumps(result))
         self.logger.info(f"perf: {result}")
-        assert cycles == want, f"one GEMV took {cycles} cycles, the model says {want} (K*N/Lanes = {IDEAL})"
+        assert cycles == want, f"one GEMV took {cycles} cycles, the model says {want} (K*N/(Lanes*Cols) = {IDEAL})"
 
 
 def linear_idle(dut):
