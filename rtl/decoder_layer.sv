@@ -10,8 +10,9 @@
 //   weight bus ─► router ─► prefetch FIFO of QKV | O | FC1 | FC2 (one matrix after the other)
 //
 // The residual stream, the LayerNorms and the adds run at ResidLanes elements per beat (so a
-// LayerNorm costs 2*D/ResidLanes + ~100 cycles, not 2*D + 100); each Linear emits one element
-// per column, packed back to ResidLanes for its add; GELU takes FC1's one element per column.
+// LayerNorm costs 2*D/ResidLanes + ~100 cycles, not 2*D + 100); each Linear emits Cols<u>
+// elements per beat (its output columns computed side by side, rtl/linear.sv), packed back to
+// ResidLanes for its add; GELU takes FC1's ColsFc1 elements per beat, attention QKV's ColsQkv.
 // Streams (AXI4-Stream):
 //   s_axis_*      x: D residual elements (ResidBits, two's complement), ResidLanes per beat (element
 //                 i in bits [i*ResidBits +: ResidBits] of beat i / ResidLanes), tlast on the last beat.
@@ -20,11 +21,12 @@
 //   m_axis_*      x': D residual elements, ResidLanes per beat, tlast on the last beat.
 //   s_axis_w_*    the weight memory bus, WeightBusBytes per cycle (the HBM pseudo-channels side
 //                 by side): per token the four matrices QKV, O, FC1, FC2, each in linear.sv's
-//                 output-major byte order, tlast on each matrix's last word. The units take turns
+//                 output-major byte order for its Lanes and Cols, tlast on each matrix's last word. The units take turns
 //                 on it (rtl/weight_router.sv), each behind a prefetch FIFO of PrefetchWords words
 //                 (rtl/weight_prefetch.sv), so the bandwidth is shared and never exceeded.
 //   s_axis_p_<u>_*: per-channel parameters (sllm_pkg::linear_param_t) of Linear unit u (qkv, o,
-//                 fc1, fc2), a narrow port each (8.5 bytes per output channel, ~1% of the weights).
+//                 fc1, fc2), Cols<u> channels per beat (linear.sv), a narrow port each (8.5 bytes
+//                 per output channel, ~1% of the weights).
 // Configuration (static while a token is in flight; one layer's values at a time): `cfg`
 // (sllm_pkg::layer_cfg_t: the LayerNorm epsilons, the attention scales and the two residual
 // adds' scales), the LayerNorm per-channel words (ln<i>_prm_* write ports, sllm_pkg::ln_chan_t)
@@ -32,7 +34,7 @@
 // Numerics: the residual stream is ResidBits wide; O and FC2 output BranchBits (docs/numerics.md).
 // Throughput: one token at a time per unit. Batch-1 decode reads every weight once per token, so
 // the bound is (layer weight bytes) / WeightBusBytes cycles; Linear units wider than the bus
-// (Lanes > WeightBusBytes) catch up after the gaps the bus spends filling their FIFOs. FC1's
+// (Lanes*Cols > WeightBusBytes) catch up after the gaps the bus spends filling their FIFOs. FC1's
 // output collects in an FC2 input FIFO (DFfn bytes): FC2's weights follow FC1's on the bus, so
 // FC2 cannot take its input before FC1 has taken all of its weights. Cycles per token are
 // measured by the layer harness (verif/sv/tb_decoder_layer.sv) and predicted by verif/perfmodel.
@@ -57,11 +59,16 @@ module decoder_layer
   parameter int LanesO       = 128,  // MACs per cycle of the O Linear
   parameter int LanesFc1     = 128,  // MACs per cycle of FC1
   parameter int LanesFc2     = 128,  // MACs per cycle of FC2
+  parameter int ColsQkv      = 1,    // output columns per step of the QKV Linear (x LanesQkv MACs)
+  parameter int ColsO        = 1,    // output columns per step of the O Linear
+  parameter int ColsFc1      = 1,    // output columns per step of FC1 (= GELU's elements per beat)
+  parameter int ColsFc2      = 1,    // output columns per step of FC2
   parameter int AttnMacs     = 16,   // MACs per cycle of each attention datapath (q.K, p.V)
   parameter int SoftmaxUnits = 2,    // softmax rows in flight in attention
   parameter int ResidBits    = 16,   // residual stream width
   parameter int BranchBits   = 16,   // O and FC2 output width
-  localparam int ChanWidth = (D > 1) ? $clog2(D) : 1
+  localparam int ChanWidth = (D > 1) ? $clog2(D) : 1,
+  localparam int PBits     = $bits(linear_param_t)
 ) (
   input  wire logic                   clk,
   input  wire logic                   rst_n,
@@ -82,16 +89,16 @@ module decoder_layer
   input  wire logic [WeightBusBytes*8-1:0] s_axis_w_tdata,
   input  wire logic                   s_axis_w_tlast, s_axis_w_tvalid,
   output logic                        s_axis_w_tready,
-  input  wire linear_param_t          s_axis_p_qkv_tdata,
+  input  wire logic [ColsQkv*PBits-1:0] s_axis_p_qkv_tdata,
   input  wire logic                   s_axis_p_qkv_tlast, s_axis_p_qkv_tvalid,
   output logic                        s_axis_p_qkv_tready,
-  input  wire linear_param_t          s_axis_p_o_tdata,
+  input  wire logic [ColsO*PBits-1:0] s_axis_p_o_tdata,
   input  wire logic                   s_axis_p_o_tlast, s_axis_p_o_tvalid,
   output logic                        s_axis_p_o_tready,
-  input  wire linear_param_t          s_axis_p_fc1_tdata,
+  input  wire logic [ColsFc1*PBits-1:0] s_axis_p_fc1_tdata,
   input  wire logic                   s_axis_p_fc1_tlast, s_axis_p_fc1_tvalid,
   output logic                        s_axis_p_fc1_tready,
-  input  wire linear_param_t          s_axis_p_fc2_tdata,
+  input  wire logic [ColsFc2*PBits-1:0] s_axis_p_fc2_tdata,
   input  wire logic                   s_axis_p_fc2_tlast, s_axis_p_fc2_tvalid,
   output logic                        s_axis_p_fc2_tready,
   // Per-layer configuration
@@ -125,6 +132,11 @@ module decoder_layer
     if (ResidLanes < 1 || D % ResidLanes != 0 || LanesQkv % ResidLanes != 0 || LanesFc1 % ResidLanes != 0)
       $fatal(1, "decoder_layer: ResidLanes (%0d) must divide D (%0d), LanesQkv (%0d) and LanesFc1 (%0d)",
              ResidLanes, D, LanesQkv, LanesFc1);
+    // Each Linear's output beat (Cols elements) is packed into its consumer's beat.
+    if (ColsQkv < 1 || AttnMacs % ColsQkv != 0 || ColsO < 1 || ResidLanes % ColsO != 0 ||
+        ColsFc1 < 1 || LanesFc2 % ColsFc1 != 0 || ColsFc2 < 1 || ResidLanes % ColsFc2 != 0)
+      $fatal(1, "decoder_layer: ColsQkv (%0d) must divide AttnMacs (%0d), ColsO (%0d) and ColsFc2 (%0d) ResidLanes (%0d), ColsFc1 (%0d) LanesFc2 (%0d)",
+             ColsQkv, AttnMacs, ColsO, ColsFc2, ResidLanes, ColsFc1, LanesFc2);
   end
 
   // Stream bundles between the units: {tdata, tlast, tvalid, tready} per arrow of the diagram.
@@ -134,7 +146,8 @@ module decoder_layer
   logic [1:0]             fork1_tvalid, fork1_tready, fork2_tvalid, fork2_tready;
   logic                   res1_tvalid, res1_tready, mid_tvalid, mid_tready, res2_tvalid, res2_tready;
   logic [ResidLanes*8-1:0] ln1_tdata, ln2_tdata;
-  logic [7:0]             qkv_tdata, fc1_tdata, gelu_tdata;
+  logic [ColsQkv*8-1:0]   qkv_tdata;
+  logic [ColsFc1*8-1:0]   fc1_tdata, gelu_tdata;
   logic                   ln1_tlast, ln1_tvalid, ln1_tready, ln2_tlast, ln2_tvalid, ln2_tready, qkv_tlast, qkv_tvalid, qkv_tready;
   logic                   fc1_tlast, fc1_tvalid, fc1_tready, gelu_tlast, gelu_tvalid, gelu_tready;
   logic [LanesQkv*8-1:0]  ln1p_tdata;
@@ -144,7 +157,8 @@ module decoder_layer
   logic                   ln1p_tlast, ln1p_tvalid, ln1p_tready, ln2p_tlast, ln2p_tvalid, ln2p_tready, gelup_tlast, gelup_tvalid, gelup_tready;
   logic [LanesO*8-1:0]    attn_tdata;
   logic                   attn_tlast, attn_tvalid, attn_tready;
-  logic [BranchBits-1:0]  o_tdata, fc2_tdata;
+  logic [ColsO*BranchBits-1:0]   o_tdata;
+  logic [ColsFc2*BranchBits-1:0] fc2_tdata;
   logic                   o_tlast, o_tvalid, o_tready, fc2_tlast, fc2_tvalid, fc2_tready;
   logic [ResidLanes*BranchBits-1:0] op_tdata, fc2p_tdata;  // O and FC2 outputs, ResidLanes per beat
   logic                   op_tlast, op_tvalid, op_tready, fc2p_tlast, fc2p_tvalid, fc2p_tready;
@@ -163,10 +177,10 @@ module decoder_layer
   logic [WeightBusBytes*8-1:0] bus_tdata;
   logic                        bus_tlast;
   logic [3:0]                  bus_tvalid, bus_tready;
-  logic [LanesQkv*8-1:0]       w_qkv_tdata;
-  logic [LanesO*8-1:0]         w_o_tdata;
-  logic [LanesFc1*8-1:0]       w_fc1_tdata;
-  logic [LanesFc2*8-1:0]       w_fc2_tdata;
+  logic [ColsQkv*LanesQkv*8-1:0] w_qkv_tdata;
+  logic [ColsO*LanesO*8-1:0]     w_o_tdata;
+  logic [ColsFc1*LanesFc1*8-1:0] w_fc1_tdata;
+  logic [ColsFc2*LanesFc2*8-1:0] w_fc2_tdata;
   logic [3:0]                  w_tlast, w_tvalid, w_tready;  // {fc2, fc1, o, qkv}
   /* verilator lint_off UNUSEDSIGNAL */
   logic [1:0]                    weight_turn;  // the unit the bus feeds (waves, timeline)
@@ -179,22 +193,22 @@ module decoder_layer
     .turn(weight_turn)
   );
 
-  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesQkv), .Depth(PrefetchWords)) u_prefetch_qkv (
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesQkv * ColsQkv), .Depth(PrefetchWords)) u_prefetch_qkv (
     .clk, .rst_n,
     .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[0]), .s_axis_tready(bus_tready[0]),
     .m_axis_tdata(w_qkv_tdata), .m_axis_tlast(w_tlast[0]), .m_axis_tvalid(w_tvalid[0]), .m_axis_tready(w_tready[0])
   );
-  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesO), .Depth(PrefetchWords)) u_prefetch_o (
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesO * ColsO), .Depth(PrefetchWords)) u_prefetch_o (
     .clk, .rst_n,
     .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[1]), .s_axis_tready(bus_tready[1]),
     .m_axis_tdata(w_o_tdata), .m_axis_tlast(w_tlast[1]), .m_axis_tvalid(w_tvalid[1]), .m_axis_tready(w_tready[1])
   );
-  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesFc1), .Depth(PrefetchWords)) u_prefetch_fc1 (
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesFc1 * ColsFc1), .Depth(PrefetchWords)) u_prefetch_fc1 (
     .clk, .rst_n,
     .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[2]), .s_axis_tready(bus_tready[2]),
     .m_axis_tdata(w_fc1_tdata), .m_axis_tlast(w_tlast[2]), .m_axis_tvalid(w_tvalid[2]), .m_axis_tready(w_tready[2])
   );
-  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesFc2), .Depth(PrefetchWords)) u_prefetch_fc2 (
+  weight_prefetch #(.BusBytes(WeightBusBytes), .Lanes(LanesFc2 * ColsFc2), .Depth(PrefetchWords)) u_prefetch_fc2 (
     .clk, .rst_n,
     .s_axis_tdata(bus_tdata), .s_axis_tlast(bus_tlast), .s_axis_tvalid(bus_tvalid[3]), .s_axis_tready(bus_tready[3]),
     .m_axis_tdata(w_fc2_tdata), .m_axis_tlast(w_tlast[3]), .m_axis_tvalid(w_tvalid[3]), .m_axis_tready(w_tready[3])
@@ -222,7 +236,7 @@ module decoder_layer
     .m_axis_tdata(ln1p_tdata), .m_axis_tlast(ln1p_tlast), .m_axis_tvalid(ln1p_tvalid), .m_axis_tready(ln1p_tready)
   );
 
-  linear #(.Lanes(LanesQkv), .K(D), .N(3 * D), .OutBits(8)) u_qkv (
+  linear #(.Lanes(LanesQkv), .K(D), .N(3 * D), .OutBits(8), .Cols(ColsQkv)) u_qkv (
     .clk, .rst_n,
     .s_axis_tdata(ln1p_tdata), .s_axis_tlast(ln1p_tlast), .s_axis_tvalid(ln1p_tvalid), .s_axis_tready(ln1p_tready),
     .s_axis_w_tdata(w_qkv_tdata), .s_axis_w_tlast(w_tlast[0]),
@@ -234,7 +248,7 @@ module decoder_layer
   );
 
   attention #(
-    .D(D), .Heads(Heads), .MaxSeq(MaxSeq), .NumLayers(NumLayers), .Lanes(1), .Macs(AttnMacs),
+    .D(D), .Heads(Heads), .MaxSeq(MaxSeq), .NumLayers(NumLayers), .Lanes(ColsQkv), .Macs(AttnMacs),
     .OutLanes(LanesO), .SoftmaxUnits(SoftmaxUnits)
   ) u_attn (
     .clk, .rst_n,
@@ -246,7 +260,7 @@ module decoder_layer
     .cache_rdata, .pos_error, .layer_error, .idle(attn_idle)
   );
 
-  linear #(.Lanes(LanesO), .K(D), .N(D), .OutBits(BranchBits)) u_o (
+  linear #(.Lanes(LanesO), .K(D), .N(D), .OutBits(BranchBits), .Cols(ColsO)) u_o (
     .clk, .rst_n,
     .s_axis_tdata(attn_tdata), .s_axis_tlast(attn_tlast), .s_axis_tvalid(attn_tvalid), .s_axis_tready(attn_tready),
     .s_axis_w_tdata(w_o_tdata), .s_axis_w_tlast(w_tlast[1]),
@@ -264,7 +278,7 @@ module decoder_layer
     .level(res1_level)
   );
 
-  axis_pack #(.ElemBits(BranchBits), .Ratio(ResidLanes)) u_pack_o (
+  axis_pack #(.ElemBits(ColsO * BranchBits), .Ratio(ResidLanes / ColsO)) u_pack_o (
     .clk, .rst_n,
     .s_axis_tdata(o_tdata), .s_axis_tlast(o_tlast), .s_axis_tvalid(o_tvalid), .s_axis_tready(o_tready),
     .m_axis_tdata(op_tdata), .m_axis_tlast(op_tlast), .m_axis_tvalid(op_tvalid), .m_axis_tready(op_tready)
@@ -300,7 +314,7 @@ module decoder_layer
     .m_axis_tdata(ln2p_tdata), .m_axis_tlast(ln2p_tlast), .m_axis_tvalid(ln2p_tvalid), .m_axis_tready(ln2p_tready)
   );
 
-  linear #(.Lanes(LanesFc1), .K(D), .N(DFfn), .OutBits(8)) u_fc1 (
+  linear #(.Lanes(LanesFc1), .K(D), .N(DFfn), .OutBits(8), .Cols(ColsFc1)) u_fc1 (
     .clk, .rst_n,
     .s_axis_tdata(ln2p_tdata), .s_axis_tlast(ln2p_tlast), .s_axis_tvalid(ln2p_tvalid), .s_axis_tready(ln2p_tready),
     .s_axis_w_tdata(w_fc1_tdata), .s_axis_w_tlast(w_tlast[2]),
@@ -311,14 +325,14 @@ module decoder_layer
     .idle(fc1_idle)
   );
 
-  gelu #(.Lanes(1)) u_gelu (
+  gelu #(.Lanes(ColsFc1)) u_gelu (
     .clk, .rst_n,
     .tbl_we(gelu_tbl_we), .tbl_addr(gelu_tbl_addr), .tbl_wdata(gelu_tbl_wdata),
     .s_axis_tdata(fc1_tdata), .s_axis_tlast(fc1_tlast), .s_axis_tvalid(fc1_tvalid), .s_axis_tready(fc1_tready),
     .m_axis_tdata(gelu_tdata), .m_axis_tlast(gelu_tlast), .m_axis_tvalid(gelu_tvalid), .m_axis_tready(gelu_tready)
   );
 
-  axis_pack #(.ElemBits(8), .Ratio(LanesFc2)) u_pack_gelu (
+  axis_pack #(.ElemBits(8 * ColsFc1), .Ratio(LanesFc2 / ColsFc1)) u_pack_gelu (
     .clk, .rst_n,
     .s_axis_tdata(gelu_tdata), .s_axis_tlast(gelu_tlast), .s_axis_tvalid(gelu_tvalid), .s_axis_tready(gelu_tready),
     .m_axis_tdata(gelup_tdata), .m_axis_tlast(gelup_tlast), .m_axis_tvalid(gelup_tvalid), .m_axis_tready(gelup_tready)
@@ -333,7 +347,7 @@ module decoder_layer
     .level(fc2x_level)
   );
 
-  linear #(.Lanes(LanesFc2), .K(DFfn), .N(D), .OutBits(BranchBits)) u_fc2 (
+  linear #(.Lanes(LanesFc2), .K(DFfn), .N(D), .OutBits(BranchBits), .Cols(ColsFc2)) u_fc2 (
     .clk, .rst_n,
     .s_axis_tdata(fc2x_tdata), .s_axis_tlast(fc2x_tlast), .s_axis_tvalid(fc2x_tvalid), .s_axis_tready(fc2x_tready),
     .s_axis_w_tdata(w_fc2_tdata), .s_axis_w_tlast(w_tlast[3]),
@@ -351,7 +365,7 @@ module decoder_layer
     .level(res2_level)
   );
 
-  axis_pack #(.ElemBits(BranchBits), .Ratio(ResidLanes)) u_pack_fc2 (
+  axis_pack #(.ElemBits(ColsFc2 * BranchBits), .Ratio(ResidLanes / ColsFc2)) u_pack_fc2 (
     .clk, .rst_n,
     .s_axis_tdata(fc2_tdata), .s_axis_tlast(fc2_tlast), .s_axis_tvalid(fc2_tvalid), .s_axis_tready(fc2_tready),
     .m_axis_tdata(fc2p_tdata), .m_axis_tlast(fc2p_tlast), .m_axis_tvalid(fc2p_tvalid), .m_axis_tready(fc2p_tready)

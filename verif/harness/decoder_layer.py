@@ -20,6 +20,7 @@ SOURCES = sources("tb_decoder_layer")
 TOP = "tb_decoder_layer"
 
 UNITS = ("qkv", "o", "fc1", "fc2")
+RTL_NAME = {"qkv": "Qkv", "o": "O", "fc1": "Fc1", "fc2": "Fc2"}  # decoder_layer.sv's Lanes<U>, Cols<U>
 # The quantizer's name of every field of sllm_pkg::layer_cfg_t (tb_decoder_layer.sv's mem8 word).
 LAYER_CFG_NAMES = {
     "ln1_eps_v": "ln1.eps_v", "ln2_eps_v": "ln2.eps_v",
@@ -29,10 +30,11 @@ LAYER_CFG_NAMES = {
 
 
 def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, num_layers: int | None = None,
-                   bus_bytes: int = 64, prefetch_words: int = 256, resid_lanes: int = 16) -> dict:
-    """The harness parameters for a model config: the same MACs per cycle in every Linear, a weight
-    bus of bus_bytes per cycle shared by them, prefetch_words bus words of FIFO in front of each,
-    resid_lanes elements per beat of the residual stream (LayerNorms, adds)."""
+                   bus_bytes: int = 64, prefetch_words: int = 256, resid_lanes: int = 16, cols: int = 1) -> dict:
+    """The harness parameters for a model config: the same MACs per cycle in every Linear (`lanes`
+    inputs by `cols` output columns per step, rtl/linear.sv), a weight bus of bus_bytes per cycle
+    shared by them, prefetch_words bus words of FIFO in front of each, resid_lanes elements per
+    beat of the residual stream (LayerNorms, adds)."""
     d, heads = cfg["d_model"], cfg["n_head"]
     if cfg.get("resid_bits", 16) != 16 or cfg.get("branch_bits", 16) != 16:
         raise ValueError("the RTL layer is built for resid_bits = branch_bits = 16 (docs/numerics.md)")
@@ -41,12 +43,16 @@ def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, nu
         D=d, Heads=heads, DFfn=cfg["d_ffn"], MaxSeq=cfg["max_seq"], NumLayers=num_layers or cfg["n_layer"],
         ResidLanes=resid_lanes, WeightBusBytes=bus_bytes, PrefetchWords=prefetch_words,
         LanesQkv=lanes, LanesO=lanes, LanesFc1=lanes, LanesFc2=lanes, AttnMacs=macs,
+        **({} if cols == 1 else dict(ColsQkv=cols, ColsO=cols, ColsFc1=cols, ColsFc2=cols)),
     )
     for name, n in (("D", d), ("DFfn", cfg["d_ffn"])):
         if n % lanes:
             raise ValueError(f"{name}={n} is not a multiple of lanes={lanes}")
     if d % resid_lanes or lanes % resid_lanes or resid_lanes & (resid_lanes - 1):
         raise ValueError(f"resid_lanes={resid_lanes} must be a power of two dividing D={d} and lanes={lanes}")
+    if d % cols or cfg["d_ffn"] % cols or macs % cols or resid_lanes % cols or lanes % cols:
+        raise ValueError(f"cols={cols} must divide D={d}, d_ffn={cfg['d_ffn']}, the attention MACs ({macs}), "
+                         f"resid_lanes={resid_lanes} and lanes={lanes}")
     for unit, (k, n) in matrix_shapes(params).items():
         if k * n % bus_bytes:
             raise ValueError(f"the {unit} matrix ({k}x{n} bytes) is not a whole number of {bus_bytes}-byte bus words")
@@ -63,13 +69,19 @@ def bus_words_per_layer(rtl: dict) -> int:
     return sum(k * n for k, n in matrix_shapes(rtl).values()) // rtl["WeightBusBytes"]
 
 
-def weight_bus_lines(layer: dict, bus_bytes: int) -> list[str]:
-    """One layer's weights as weight-bus words (mem0): each matrix in linear.sv's output-major byte
-    order (byte n*K + k is W[k, n], whatever the Lanes), cut into bus words; the bit above each word
-    is tlast, set on each matrix's last word."""
+def unit_cols(rtl: dict, unit: str) -> int:
+    """Output columns per step of a Linear (rtl/decoder_layer.sv Cols<Unit>, 1 if not given)."""
+    return rtl.get("Cols" + RTL_NAME[unit], 1)
+
+
+def weight_bus_lines(layer: dict, rtl: dict) -> list[str]:
+    """One layer's weights as weight-bus words (mem0): each matrix in its Linear's output-major byte
+    order (memh.linear_weight_order; with Cols = 1 byte n*K + k is W[k, n], whatever the Lanes),
+    cut into bus words; the bit above each word is tlast, set on each matrix's last word."""
     lines = []
     for unit in UNITS:
-        words = memh.lanes_to_lines(memh.linear_weight_order(layer[f"{unit}.weight"], 1), bus_bytes)
+        order = memh.linear_weight_order(layer[f"{unit}.weight"], rtl["Lanes" + RTL_NAME[unit]], unit_cols(rtl, unit))
+        words = memh.lanes_to_lines(order, rtl["WeightBusBytes"])
         lines += ["0" + w for w in words[:-1]] + ["1" + words[-1]]
     return lines
 
@@ -78,11 +90,12 @@ def write_memfiles(layers: list[dict], rtl: dict, directory: Path) -> None:
     """Every layer's parameters (quantize.layer_view dicts) as the harness's mem0..mem8 files."""
     if len(layers) != rtl["NumLayers"]:
         raise ValueError(f"{len(layers)} layers of parameters for a harness holding NumLayers={rtl['NumLayers']}")
-    memh.write_memh(directory / "mem0.memh", [l for p in layers for l in weight_bus_lines(p, rtl["WeightBusBytes"])])
+    memh.write_memh(directory / "mem0.memh", [l for p in layers for l in weight_bus_lines(p, rtl)])
     for i, unit in enumerate(UNITS):
         p_lines = []
         for p in layers:
-            p_lines += memh.linear_param_lines(p[f"{unit}.bias"], p[f"{unit}.mult"], p[f"{unit}.shift"])
+            p_lines += memh.linear_param_lines(p[f"{unit}.bias"], p[f"{unit}.mult"], p[f"{unit}.shift"],
+                                               unit_cols(rtl, unit))
         memh.write_memh(directory / f"mem{i + 1}.memh", p_lines)
     for mem, ln in ((5, "ln1"), (6, "ln2")):
         lines = []

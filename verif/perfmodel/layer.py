@@ -41,6 +41,9 @@ class LayerConfig:
     # (decoder_layer.sv: 1)
     lanes: dict = field(default_factory=lambda: {"qkv": 16, "o": 16, "fc1": 16, "fc2": 16, "attn": 16, "ln": 1})
     softmax_units: int = 2  # attention.sv SoftmaxUnits
+    # output columns per step of each Linear (linear.sv Cols; absent = 1): a Linear computes
+    # lanes x cols MACs per cycle and takes lanes x cols weight bytes per step
+    cols: dict = field(default_factory=dict)
     weight_bits: int = 8
     clock_hz: float = 250e6  # ASSUMED clock: every projection states it
     port_gbps: float = math.inf  # memory bandwidth per weight port (GB/s, 1e9 bytes/s); inf = unbounded
@@ -65,11 +68,15 @@ class LayerConfig:
     def lane(self, unit: str) -> int:
         return int(self.lanes[unit])
 
+    def col(self, unit: str) -> int:
+        return int(self.cols.get(unit, 1))
+
     def with_lanes(self, **lanes) -> "LayerConfig":
         return replace(self, lanes={**self.lanes, **lanes})
 
     def describe(self) -> str:
-        ln = "/".join(f"{u}{self.lanes[u]}" for u in UNITS if u in self.lanes)
+        ln = "/".join(f"{u}{self.lanes[u]}" + (f"x{self.col(u)}" if self.col(u) > 1 else "")
+                      for u in UNITS if u in self.lanes)
         bus = f" bus{self.bus_bytes}B pf{self.prefetch_words}" if self.bus_bytes else ""
         return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] sm{self.softmax_units}{bus}"
 
@@ -79,8 +86,10 @@ def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
     elements per beat)."""
     lanes = {"qkv": params.get("LanesQkv", 128), "o": params.get("LanesO", 128), "fc1": params.get("LanesFc1", 128),
              "fc2": params.get("LanesFc2", 128), "attn": params.get("AttnMacs", 16), "ln": params.get("ResidLanes", 16)}
+    cols = {u: params[f"Cols{n}"] for u, n in (("qkv", "Qkv"), ("o", "O"), ("fc1", "Fc1"), ("fc2", "Fc2"))
+            if params.get(f"Cols{n}", 1) != 1}
     return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
-                       layers=params.get("NumLayers", 1), pos=pos, lanes=lanes,
+                       layers=params.get("NumLayers", 1), pos=pos, lanes=lanes, cols=cols,
                        softmax_units=params.get("SoftmaxUnits", 2),
                        bus_bytes=params.get("WeightBusBytes", 64), prefetch_words=params.get("PrefetchWords", 256))
 
@@ -118,7 +127,7 @@ class LayerTiming:
 
 def _linear_class(cfg: LayerConfig, unit: str) -> str:
     bw = cfg.bus_bytes if cfg.bus_bytes else cfg.port_bytes_per_cycle
-    s = units.linear_step_cycles(cfg.lane(unit), cfg.weight_bits, bw)
+    s = units.linear_step_cycles(cfg.lane(unit), cfg.weight_bits, bw, cfg.col(unit))
     return "memory" if s > 1.0 else "compute"
 
 
@@ -135,9 +144,9 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
 
     def lin(name: str, x: Stream) -> Stream:
         k, n = shapes[name]
-        lanes = cfg.lane(name)
+        lanes, cols = cfg.lane(name), cfg.col(name)
         x = units.pack(x, lanes) if x.beats == k else x  # 1-element beats
-        return bus.linear(x, k, n, lanes, wb) if bus else units.linear(x, k, n, lanes, wb, bw)
+        return bus.linear(x, k, n, lanes, wb, cols=cols) if bus else units.linear(x, k, n, lanes, wb, bw, cols=cols)
 
     x = units.source(cfg.d // ln_lanes)
     st["ln1"] = units.layernorm(x)
@@ -145,12 +154,12 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
     st["attn"] = units.attention(st["qkv"].last + 1, cfg.heads, cfg.d_head, cfg.length, cfg.lane("attn"),
                                  cfg.softmax_units, cfg.lane("o"))
     st["o"] = lin("o", st["attn"])
-    st["add1"] = units.residual_add(x, units.pack(st["o"], ln_lanes))
+    st["add1"] = units.residual_add(x, units.pack(st["o"], ln_lanes // cfg.col("o")))
     st["ln2"] = units.layernorm(st["add1"])
     st["fc1"] = lin("fc1", units.pack(st["ln2"], cfg.lane("fc1") // ln_lanes))
     st["gelu"] = units.gelu(st["fc1"])
     if bus:  # FC2's input FIFO (decoder_layer.sv u_fc2_x): one cycle, first word fall-through
-        g = units.pack(st["gelu"], cfg.lane("fc2"))
+        g = units.pack(st["gelu"], cfg.lane("fc2") // cfg.col("fc1"))
         st["fc2"] = lin("fc2", Stream(g.first + 1, g.last + 1, g.beats))
     elif cfg.ffn_order == "output_major":
         st["fc2"] = lin("fc2", st["gelu"])
@@ -163,7 +172,7 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
         st["fc2"] = Stream(end + units.LINEAR_LATENCY, end + units.LINEAR_LATENCY + n - 1, n)
     else:
         raise ValueError(f"ffn_order must be output_major or input_major, got {cfg.ffn_order!r}")
-    st["add2"] = units.residual_add(st["add1"], units.pack(st["fc2"], ln_lanes))
+    st["add2"] = units.residual_add(st["add1"], units.pack(st["fc2"], ln_lanes // cfg.col("fc2")))
     cycles = st["add2"].last + 1
 
     # Critical path: each stage's output end minus its input's end (how much later it makes the chain).

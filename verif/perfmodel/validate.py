@@ -111,7 +111,7 @@ def layer_config(d: dict) -> LayerConfig:
     kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order", "softmax_units",
                             "bus_bytes", "prefetch_words") if k in d}
     lanes = dict(base.lanes, **d.get("lanes", {}))
-    return LayerConfig(**kw, lanes=lanes)
+    return LayerConfig(**kw, lanes=lanes, cols=dict(d.get("cols", {})))
 
 
 def layer_rows(reports: Path = REPORTS) -> list[dict]:

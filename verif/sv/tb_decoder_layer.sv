@@ -40,13 +40,18 @@ module tb_decoder_layer
   parameter int LanesO       = 128,
   parameter int LanesFc1     = 128,
   parameter int LanesFc2     = 128,
+  parameter int ColsQkv      = 1,
+  parameter int ColsO        = 1,
+  parameter int ColsFc1      = 1,
+  parameter int ColsFc2      = 1,
   parameter int AttnMacs     = 16,
   parameter int SoftmaxUnits = 2,
   localparam int ResidBits  = 16,
   localparam int LayerWidth = (NumLayers > 1) ? $clog2(NumLayers) : 1,
   localparam int ChanWidth  = (D > 1) ? $clog2(D) : 1,
   localparam int LoadSteps  = (D > 256) ? D : 256,
-  localparam int BusWords   = (4 * D * D + 2 * D * DFfn) / WeightBusBytes  // one layer's weights
+  localparam int BusWords   = (4 * D * D + 2 * D * DFfn) / WeightBusBytes,  // one layer's weights
+  localparam int PBits      = $bits(linear_param_t)
 ) (
   input  wire logic                  clk,
   input  wire logic                  rst_n,
@@ -79,7 +84,10 @@ module tb_decoder_layer
   // ---- The weight bus (one pass per token) and one stream per parameter port ----------------
   logic [WeightBusBytes*8-1:0] w_tdata;
   logic                        w_tlast, w_tvalid, w_tready;
-  linear_param_t               p_qkv_tdata, p_o_tdata, p_fc1_tdata, p_fc2_tdata;
+  logic [ColsQkv*PBits-1:0]    p_qkv_tdata;  // Cols<u> channels per beat (linear.sv)
+  logic [ColsO*PBits-1:0]      p_o_tdata;
+  logic [ColsFc1*PBits-1:0]    p_fc1_tdata;
+  logic [ColsFc2*PBits-1:0]    p_fc2_tdata;
   logic [3:0]                  p_tlast, p_tvalid, p_tready;  // {fc2, fc1, o, qkv}
   logic                        token_start;                   // a token's first x beat (u_counters)
 
@@ -88,16 +96,16 @@ module tb_decoder_layer
                   .LastInWord(1'b1), .Gated(1'b1)) u_weight_bus (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(token_start),
     .m_axis_tdata(w_tdata), .m_axis_tlast(w_tlast), .m_axis_tvalid(w_tvalid), .m_axis_tready(w_tready));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(3 * D), .NumLayers(NumLayers), .Id(1)) u_p_qkv (
+  weight_stream #(.Width(ColsQkv * PBits), .Words(3 * D / ColsQkv), .NumLayers(NumLayers), .Id(1)) u_p_qkv (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
     .m_axis_tdata(p_qkv_tdata), .m_axis_tlast(p_tlast[0]), .m_axis_tvalid(p_tvalid[0]), .m_axis_tready(p_tready[0]));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(2)) u_p_o (
+  weight_stream #(.Width(ColsO * PBits), .Words(D / ColsO), .NumLayers(NumLayers), .Id(2)) u_p_o (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
     .m_axis_tdata(p_o_tdata), .m_axis_tlast(p_tlast[1]), .m_axis_tvalid(p_tvalid[1]), .m_axis_tready(p_tready[1]));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(DFfn), .NumLayers(NumLayers), .Id(3)) u_p_fc1 (
+  weight_stream #(.Width(ColsFc1 * PBits), .Words(DFfn / ColsFc1), .NumLayers(NumLayers), .Id(3)) u_p_fc1 (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
     .m_axis_tdata(p_fc1_tdata), .m_axis_tlast(p_tlast[2]), .m_axis_tvalid(p_tvalid[2]), .m_axis_tready(p_tready[2]));
-  weight_stream #(.Width($bits(linear_param_t)), .Words(D), .NumLayers(NumLayers), .Id(4)) u_p_fc2 (
+  weight_stream #(.Width(ColsFc2 * PBits), .Words(D / ColsFc2), .NumLayers(NumLayers), .Id(4)) u_p_fc2 (
     .clk, .rst_n, .load, .restart, .layer, .stall(w_stall), .go(1'b0),
     .m_axis_tdata(p_fc2_tdata), .m_axis_tlast(p_tlast[3]), .m_axis_tvalid(p_tvalid[3]), .m_axis_tready(p_tready[3]));
 
@@ -147,6 +155,7 @@ module tb_decoder_layer
     .D(D), .Heads(Heads), .DFfn(DFfn), .MaxSeq(MaxSeq), .NumLayers(NumLayers),
     .ResidLanes(ResidLanes), .WeightBusBytes(WeightBusBytes), .PrefetchWords(PrefetchWords),
     .LanesQkv(LanesQkv), .LanesO(LanesO), .LanesFc1(LanesFc1), .LanesFc2(LanesFc2),
+    .ColsQkv(ColsQkv), .ColsO(ColsO), .ColsFc1(ColsFc1), .ColsFc2(ColsFc2),
     .AttnMacs(AttnMacs), .SoftmaxUnits(SoftmaxUnits)
   ) u_layer (
     .clk, .rst_n,

@@ -28,7 +28,7 @@ MAX_SEQ, D = CFG["max_seq"], CFG["d_model"]
 
 if P and CFG_TB.get("test_dir"):
     rtl = rtl_parameters(CFG, P["LanesQkv"], P["AttnMacs"], NUM_LAYERS, P["WeightBusBytes"], P["PrefetchWords"],
-                         P["ResidLanes"])
+                         P["ResidLanes"], P.get("ColsQkv", 1))
     if any(P.get(k) != v for k, v in rtl.items() if k in P):
         raise ValueError(f"harness parameters {P} do not match the parameter file's config {rtl}")
     write_memfiles(LAYERS, P, Path(CFG_TB["test_dir"]))
@@ -48,7 +48,7 @@ def error_token_output(layer: int, x) -> np.ndarray:
 
 
 # Generous drain limit per token: every unit's cycles, times the slowdown of random stalls.
-_CYCLES = ((4 * D * D + 2 * D * CFG["d_ffn"]) // min(P.get("LanesQkv", 16), P.get("WeightBusBytes", 16))
+_CYCLES = ((4 * D * D + 2 * D * CFG["d_ffn"]) // min(P.get("LanesQkv", 16) * P.get("ColsQkv", 1), P.get("WeightBusBytes", 16))
            + 6 * MAX_SEQ * D // P.get("AttnMacs", 16))
 
 layer_tests(__name__, LayerModel(

@@ -5,7 +5,9 @@
 - every position of its 128-entry cache, on Verilator;
 - GPT-2-small shapes (d=768, 12 heads, d_ffn=3072) with random weights, a few tokens, on Verilator;
 - the error path (a position outside the cache, a layer id without a region, a reset in the middle
-  of a token) on a tiny random 2-layer model (d=32, 2 heads, d_ffn=64, 8 positions), both simulators.
+  of a token) on a tiny random 2-layer model (d=32, 2 heads, d_ffn=64, 8 positions), both simulators;
+- the same tiny random model with output-parallel Linears (Cols 2: every Linear emits two
+  elements per beat, GELU and attention's load take two), both simulators.
 """
 
 import os
@@ -24,6 +26,8 @@ TINY = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
 TINY_BUILD = {}
 GPT2_SMALL_BUILD = dict(lanes=256, bus_bytes=128, prefetch_words=512)  # the 512 B/cycle build is in make perf
 TINY_RANDOM_BUILD = dict(lanes=32, bus_bytes=16, prefetch_words=64)
+# Output-parallel Linears (rtl/linear.sv Cols): 16 inputs x 2 columns per step, 2x the 16 B/cycle bus.
+TINY_COLS_BUILD = dict(lanes=16, cols=2, bus_bytes=16, prefetch_words=64)
 
 
 def run_layer(sim, params_file, cfg, build, tokens, testcase=None, **extra):
@@ -97,6 +101,14 @@ def test_decoder_layer_error_path(sim):
               testcase=["test_pos_error", "test_layer_error", "test_reset_mid_token"])
 
 
+@pytest.mark.parametrize("sim", SIMS)
+def test_decoder_layer_output_parallel(sim):
+    """Every Linear computing two output columns per step: bit-exact through the stress matrix
+    (Icarus: the two tests that stress the most)."""
+    path, cfg = tiny_random_params()
+    run_layer(sim, path, cfg, TINY_COLS_BUILD, tokens=3, testcase=None if sim == "verilator" else ICARUS_TESTS)
+
+
 # The layer's weight-bus and residual-width checks, one message each, on the tiny random model's
 # shapes (Icarus: the quick build; the harness's Python check is bypassed on purpose). A zero
 # PrefetchWords never reaches its check: the FIFO's zero-size memory stops elaboration first.
@@ -108,6 +120,7 @@ def _tiny_random_rtl(**change):
 @pytest.mark.parametrize("change,message", [
     (dict(WeightBusBytes=48), "must be a whole number of WeightBusBytes (48) words"),
     (dict(ResidLanes=3), "decoder_layer: ResidLanes (3) must divide D (32)"),
-], ids=["bus_not_dividing_matrices", "resid_lanes_not_dividing"])
+    (dict(ColsO=32), "decoder_layer: ColsQkv (1) must divide AttnMacs (16), ColsO (32)"),
+], ids=["bus_not_dividing_matrices", "resid_lanes_not_dividing", "cols_not_dividing_consumer"])
 def test_decoder_layer_rejects_bad_parameters(change, message):
     expect_rejected(TOP, SOURCES, "tb_stream_primitives", "icarus", _tiny_random_rtl(**change), message)
