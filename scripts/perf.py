@@ -43,10 +43,14 @@ OUT = REPORTS / "perf.json"
 PNG = REPORTS / "perf.png"
 RUNS = REPORTS / "runs.jsonl"
 
-# The tiny GPT-2 (d=128, 4 heads, d_FFN=512) Linear shapes: (sim, Lanes, K, N, OutBits)
+# The tiny GPT-2 (d=128, 4 heads, d_FFN=512) Linear shapes: (sim, Lanes, K, N, OutBits[, Cols]),
+# and output-parallel ones (Cols > 1) up to the projection's widths: GPT-2-small QKV at 768 x 3
+# (2304 MACs per cycle, the projected build) and GPT-2-medium O at 1024 x 2
 TINY = [("verilator", 8, 128, 384, 8), ("verilator", 8, 128, 512, 8), ("verilator", 8, 512, 128, 16),
         ("verilator", 16, 128, 128, 16), ("verilator", 32, 512, 128, 16),
-        ("icarus", 8, 128, 384, 8), ("icarus", 16, 768, 768, 8)]
+        ("icarus", 8, 128, 384, 8), ("icarus", 16, 768, 768, 8),
+        ("verilator", 128, 128, 384, 8, 2), ("icarus", 16, 128, 128, 16, 4),
+        ("verilator", 768, 768, 2304, 8, 3), ("verilator", 1024, 1024, 1024, 16, 2)]
 
 
 def _lines(path: Path) -> int:
@@ -63,6 +67,9 @@ LAYER = [
     ("tiny", "verilator", dict(lanes=64, bus_bytes=32, prefetch_words=256), "test_layer_switch"),
     ("gpt2-small", "verilator", dict(lanes=768, bus_bytes=512, prefetch_words=1024), "test_full_context"),
     ("gpt2-small", "verilator", dict(lanes=256, bus_bytes=128, prefetch_words=512), "test_layer_switch"),
+    # output-parallel Linears (768 x 2 = 1536 MACs per cycle, within 2x of the projection's
+    # 2304/3072) on a 1024 B/cycle bus
+    ("gpt2-small", "verilator", dict(lanes=768, cols=2, bus_bytes=1024, prefetch_words=1024), "test_layer_switch"),
 ]
 TIMELINE_BUILD = LAYER[2]  # the timeline's token: GPT-2-small shapes at 512 B/cycle
 TIMELINE_PNG = REPORTS / "timeline.png"
@@ -138,7 +145,8 @@ def layer_vs_bound(measured: list[dict]) -> list[dict]:
     for m in measured:
         p = m["parameters"]
         bound = bus_words_per_layer(p)
-        out.append({"config": f"{m.get('model', '?')} d{p['D']} lanes{p['LanesQkv']} pf{p['PrefetchWords']}",
+        cols = f"x{p['ColsQkv']}" if p.get("ColsQkv", 1) > 1 else ""
+        out.append({"config": f"{m.get('model', '?')} d{p['D']} lanes{p['LanesQkv']}{cols} pf{p['PrefetchWords']}",
                     "bandwidth_bytes_per_cycle": p["WeightBusBytes"], "pos": m["pos"],
                     "measured_cycles": m["cycles"], "bound_cycles": bound, "ratio": m["cycles"] / bound})
     return out
@@ -168,8 +176,8 @@ def measure() -> tuple[list[dict], list[dict], list[str]]:
     import perf_linear  # noqa: E402  (scripts/perf_linear.py, owned by the Linear engineer)
 
     extra = []
-    for sim, lanes, k, n, ob in TINY:
-        r = perf_linear.measure(sim, lanes, k, n, ob)
+    for sim, *shape in TINY:
+        r = perf_linear.measure(sim, *shape)
         extra.append(dict(r, sim=sim))
     att = ROOT / "scripts" / "perf_attention.py"
     if att.is_file():
@@ -184,7 +192,7 @@ def measure() -> tuple[list[dict], list[dict], list[str]]:
     return extra, speeds, notes
 
 
-def plot(rows: list[dict], proj: dict, path: Path) -> None:
+def plot(rows: list[dict], proj: dict, synth: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -218,7 +226,7 @@ def plot(rows: list[dict], proj: dict, path: Path) -> None:
     for name, e in proj["models"].items():
         n_ctx = project.GPT2[name]["n_ctx"]
         for w, r in e.items():
-            cfg = project.build(name, int(w[1:]))
+            cfg = project.projected(name, int(w[1:]), synth)
             off = r["kv_cache"] == "off chip"
             pos = list(range(0, n_ctx, 32))
             tps = [cfg.clock_hz / (project.layer_cycles_at(cfg, p, off) * cfg.layers) for p in pos]
@@ -323,7 +331,7 @@ def _main(argv=None) -> int:
         "seconds": round(time.time() - t_start, 1),
     }
     cli.write_atomic(OUT, json.dumps(report, indent=1, default=str) + "\n")
-    plot(rows, proj, PNG)
+    plot(rows, proj, resources, PNG)
     for n in notes:
         print(f"note: {n}")
     print(f"written {OUT.relative_to(ROOT)}, {PNG.relative_to(ROOT)} and {TIMELINE_PNG.relative_to(ROOT)} "

@@ -30,10 +30,11 @@ SHAPES = [(64, 768, 3072, 8), (64, 3072, 768, 16), (64, 768, 2304, 8), (64, 768,
 REPORT = SIM_BUILD / "reports" / "perf_linear.json"
 
 
-def measure(sim: str, lanes: int, k: int, n: int, out_bits: int) -> dict:
+def measure(sim: str, lanes: int, k: int, n: int, out_bits: int, cols: int = 1) -> dict:
+    params = dict(Lanes=lanes, K=k, N=n, OutBits=out_bits, **({"Cols": cols} if cols > 1 else {}))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "perf.json"
-        run_block("tb_linear", sources("tb_linear"), "tb_linear", sim, dict(Lanes=lanes, K=k, N=n, OutBits=out_bits), testcase="test_perf",
+        run_block("tb_linear", sources("tb_linear"), "tb_linear", sim, params, testcase="test_perf",
                   tb_config={"perf_json": str(out)})
         return dict(json.loads(out.read_text()), out_bits=out_bits)
 

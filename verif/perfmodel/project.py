@@ -9,15 +9,17 @@ nothing here has been placed and routed).
 The build projected, per model (`build()`; each rule is stated in the report):
   - the weight bus is the whole HBM: 460 GB/s at 250 MHz = 1840 bytes per cycle (matrices padded
     to whole words, under 0.1%);
-  - each Linear's lanes: the smallest divisor of its K that is at least twice the bus (as in the
-    measured builds: a unit catches up after the gaps it spent waiting), else K (one column per
-    cycle, the most linear.sv allows);
+  - each Linear's width (lanes x cols MACs = weight bytes per step, rtl/linear.sv): at least twice
+    the bus (as in the measured builds: a unit catches up after the gaps it spent waiting): lanes
+    the smallest divisor of K that reaches it, or else lanes = K and cols the smallest divisor of N
+    that does (several output columns per step, `linear_width`);
   - attention: Macs = the head size (the most attention.sv allows), min(heads, 8) softmax units
     (attention.sv allows 1..8);
   - LayerNorms and adds at 32 elements per beat; prefetch FIFOs of 2048 bus words;
   - the resource check: while the DSP estimate exceeds the device, the widest Linear steps down to
-    its next smaller legal lanes that still reach the bus (>= 1840 bytes per cycle); if none is
-    left, the projection says the build does not fit.
+    its next smaller legal width that still reaches the bus (>= 1840 bytes per cycle); when no
+    Linear can, the widest steps below the bus (it then sets the pace, not the memory); if nothing
+    is left, the projection says the build does not fit.
 The KV cache stays on chip when it fits beside the prefetch FIFOs in the device's BRAM + URAM;
 otherwise its traffic (K and V of every cached position, int8, per token and layer) is counted
 on the bus, after attention (conservative: nothing else streams meanwhile), and in the roofline.
@@ -29,8 +31,10 @@ Compared with:
     quoted only for what its paper states: decode 1.9x an NVIDIA A100, prefill 2.2x DFX. It gives
     no tokens/s that could be found in its text (an "about 200 tokens/s" once quoted here came
     from a secondary source and is dropped).
-Resources: yosys estimates (scripts/synth.py) of the units at small parameters, scaled linearly
-in their lanes (`resources()`); memories counted from their bytes.
+Resources: yosys estimates (scripts/synth.py) of the units at small parameters, scaled with
+stated rules (`resources()`: a Linear from three synthesized widths, per MAC, per output column and
+per unit, `linear_cost`; the other units linearly in their lanes); memories counted from their
+bytes.
 """
 
 from __future__ import annotations
@@ -74,35 +78,58 @@ def bus_bytes(budget: dict = U280) -> int:
     return int(budget["hbm_gbps"] * 1e9 / budget["clock_hz"])
 
 
-def linear_lanes(k: int, bus: int) -> int:
-    """The smallest divisor of K that is at least twice the bus, else K (build rule above)."""
-    return next((v for v in range(2 * bus, k + 1) if k % v == 0), k)
+def linear_widths(k: int, n: int, least: int) -> list[tuple[int, int]]:
+    """The legal (lanes, cols) of a K x N Linear with lanes x cols >= least, narrowest first: lanes a
+    divisor of K with one column, or lanes = K and cols a divisor of N (cols > 1 only once the
+    whole input vector is one beat, which keeps linear.sv's x buffer one beat wide per step)."""
+    one = [(v, 1) for v in range(least, k + 1) if k % v == 0]
+    wide = [(k, c) for c in range(2, n + 1) if n % c == 0 and k * c >= least]
+    return one + wide
+
+
+def linear_width(k: int, n: int, bus: int) -> tuple[int, int]:
+    """Build rule: the narrowest legal width at least twice the bus, else the widest (K x N)."""
+    return next(iter(linear_widths(k, n, 2 * bus)), (k, n))
 
 
 def build(name: str, weight_bits: int = 8, budget: dict = U280) -> LayerConfig:
-    """The configuration projected for a model (module docstring)."""
+    """The configuration projected for a model (module docstring), before the resource check."""
     base = model_config(name, weight_bits=weight_bits, clock_hz=budget["clock_hz"])
     bus = bus_bytes(budget)
-    lanes = {u: linear_lanes(k, bus) for u, (k, _) in linear_shapes(base).items()}
+    widths = {u: linear_width(k, n, bus) for u, (k, n) in linear_shapes(base).items()}
+    lanes = {u: w[0] for u, w in widths.items()}
     lanes.update(attn=base.d_head, ln=LN_LANES)
-    return replace(base, lanes=lanes, softmax_units=min(base.heads, 8), bus_bytes=bus, prefetch_words=PREFETCH_WORDS)
+    cols = {u: w[1] for u, w in widths.items() if w[1] > 1}
+    return replace(base, lanes=lanes, cols=cols, softmax_units=min(base.heads, 8), bus_bytes=bus,
+                   prefetch_words=PREFETCH_WORDS)
 
 
 def fit(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U280) -> LayerConfig:
     """The resource check (module docstring): narrow the widest Linear while the DSPs do not fit."""
-    while True:
-        r = resources(cfg, synth, n_ctx, budget)
-        if r.get("fits_dsp", True):
-            return cfg
-        shapes = linear_shapes(cfg)
-        for u in sorted(shapes, key=lambda u: -cfg.lane(u)):
-            k = shapes[u][0]
-            smaller = [v for v in range(cfg.bus_bytes, cfg.lane(u)) if k % v == 0]
+    shapes = linear_shapes(cfg)
+
+    def narrowed(cfg: LayerConfig, least: int) -> LayerConfig | None:
+        for u in sorted(shapes, key=lambda u: -cfg.lane(u) * cfg.col(u)):
+            width = cfg.lane(u) * cfg.col(u)
+            smaller = [w for w in linear_widths(*shapes[u], least) if w[0] * w[1] < width]
             if smaller:
-                cfg = cfg.with_lanes(**{u: smaller[0]})
-                break
-        else:
+                lanes, cols = max(smaller, key=lambda w: w[0] * w[1])
+                return replace(cfg.with_lanes(**{u: lanes}), cols={**cfg.cols, u: cols})
+        return None
+
+    while not resources(cfg, synth, n_ctx, budget).get("fits_dsp", True):
+        # widths that still reach the bus first; below the bus (the unit then sets the pace, not
+        # the memory) only when no Linear can narrow otherwise
+        nxt = narrowed(cfg, cfg.bus_bytes) or narrowed(cfg, 1)
+        if nxt is None:
             return cfg  # nothing left to narrow: reported as not fitting
+        cfg = nxt
+    return cfg
+
+
+def projected(name: str, weight_bits: int, synth: dict | None, budget: dict = U280) -> LayerConfig:
+    """The configuration the projection reports: build(), then the resource check."""
+    return fit(build(name, weight_bits, budget), synth, GPT2[name]["n_ctx"], budget)
 
 
 def kv_bytes(cfg: LayerConfig, pos: int) -> int:
@@ -149,26 +176,49 @@ def roofline(name: str, weight_bits: int, hbm_gbps: float = U280["hbm_gbps"], kv
             "tokens_per_s_with_lm_head": roofline_tokens_per_s(layers + kv + head, hbm_gbps)}
 
 
+LINEAR_SYNTH = {"linear": (8, 1), "linear_lanes32": (32, 1), "linear_cols4": (8, 4)}  # synth.py blocks: (Lanes, Cols)
+
+
+def linear_cost(blocks: dict) -> dict | None:
+    """A Linear's cost per MAC (lanes x cols: a product and its adder-tree share), per output
+    column (an accumulator and a requant each) and per unit (counters, x buffer, FIFO), solved
+    from the three synthesized widths of LINEAR_SYNTH; None where any is missing. Per resource:
+    {"mac": m, "col": c, "unit": u}, cost(lanes, cols) = u + m*lanes*cols + c*cols."""
+    if any(b not in blocks for b in LINEAR_SYNTH):
+        return None
+    out = {}
+    for k in ("LUT", "FF", "DSP"):
+        a, b, c = (blocks[name][k] for name in LINEAR_SYNTH)  # (8,1), (32,1), (8,4)
+        mac = (b - a) / 24
+        col = (c - b) / 3
+        out[k] = {"mac": mac, "col": col, "unit": a - 8 * mac - col}
+    return out
+
+
 def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U280) -> dict:
     """DSP/LUT/FF of the projected units from the yosys estimates of scripts/synth.py (small
-    parameters), scaled linearly in lanes; memories from their bytes. None where synth is missing."""
+    parameters), scaled with the stated rules; memories from their bytes. None where synth is missing."""
     mem = on_chip_bytes(cfg, n_ctx)
     if not kv_on_chip(cfg, n_ctx, budget):
         mem["kv_cache"] = 0  # off chip
-    out = {"rule": "per-lane cost of the synthesized unit (synth.json) x projected lanes (attention: x Macs/16, "
-                   "+ one synthesized softmax per softmax unit beyond 2); memories: bytes / URAM (36 KB) blocks",
+    out = {"rule": "Linear: cost per MAC, per output column and per unit solved from three synthesized widths "
+                   "(linear_cost); LayerNorm: per-lane cost x projected lanes; attention: x Macs/16, + one "
+                   "synthesized softmax per softmax unit beyond 2; memories: bytes / URAM (36 KB) blocks",
            "memory_bytes": mem,
            "uram_blocks": math.ceil(sum(mem.values()) / URAM_BYTES), "uram_available": budget["uram"],
            "dsp_available": budget["dsp"]}
     blocks = (synth or {}).get("blocks", {})
     scaled = {}
-    for unit, block, lanes_key in (("qkv", "linear", "Lanes"), ("o", "linear", "Lanes"), ("fc1", "linear", "Lanes"),
-                                   ("fc2", "linear", "Lanes"), ("ln", "layernorm", "Lanes")):
-        b = blocks.get(block)
-        if not b:
-            continue
-        factor = cfg.lane(unit) / b["parameters"][lanes_key] * (2 if unit == "ln" else 1)  # two LayerNorms
-        scaled[unit] = {k: round(b[k] * factor) for k in ("LUT", "FF", "DSP")}
+    lin = linear_cost(blocks)
+    if lin:
+        out["linear_cost"] = {k: {p: round(v, 3) for p, v in c.items()} for k, c in lin.items()}
+        for unit in LINEARS:
+            lanes, cols = cfg.lane(unit), cfg.col(unit)
+            scaled[unit] = {k: round(c["unit"] + c["mac"] * lanes * cols + c["col"] * cols) for k, c in lin.items()}
+    ln = blocks.get("layernorm")
+    if ln:
+        factor = 2 * cfg.lane("ln") / ln["parameters"]["Lanes"]  # two LayerNorms
+        scaled["ln"] = {k: round(ln[k] * factor) for k in ("LUT", "FF", "DSP")}
     att, sm = blocks.get("attention"), blocks.get("softmax")
     if att and sm:
         # the synthesized attention: module defaults, Macs 16, 2 softmax units; its datapaths scale
@@ -190,7 +240,8 @@ def project(budget: dict = U280, synth: dict | None = None) -> dict:
     """GPT-2 small and medium, W8 (the RTL's precision) and W4, on the shared-bus build."""
     out = {"assumptions": {**budget, "clock_note": f"ASSUMED {budget['clock_hz'] / 1e6:.0f} MHz, not placed and routed",
                            "bus_bytes_per_cycle": bus_bytes(budget),
-                           "build": "perfmodel.project.build: lanes >= 2x the bus (or K), attention Macs = head "
+                           "build": "perfmodel.project.build: lanes x cols >= 2x the bus (cols > 1 only at lanes = K), "
+                                    "attention Macs = head "
                                     f"size, softmax units = heads, LN/add {LN_LANES} per beat, {PREFETCH_WORDS}-word "
                                     "prefetch FIFOs",
                            "weights": "W8A8 is the RTL's numerics; W4 scales the weight bytes only",
@@ -199,12 +250,12 @@ def project(budget: dict = U280, synth: dict | None = None) -> dict:
     for name, m in GPT2.items():
         entry = {}
         for wb in (8, 4):
-            cfg = fit(build(name, wb, budget), synth, m["n_ctx"], budget)
+            cfg = projected(name, wb, synth, budget)
             off = not kv_on_chip(cfg, m["n_ctx"], budget)
             tps = context_tokens_per_s(cfg, m["n_ctx"], off)
             roof = roofline(name, wb, budget["hbm_gbps"], off)
             entry[f"W{wb}"] = {
-                "lanes": dict(cfg.lanes), "softmax_units": cfg.softmax_units, "kv_cache": "off chip" if off else "on chip",
+                "lanes": dict(cfg.lanes), "cols": {u: cfg.col(u) for u in LINEARS}, "softmax_units": cfg.softmax_units, "kv_cache": "off chip" if off else "on chip",
                 "tokens_per_s": tps["mean"], "tokens_per_s_pos0": tps["pos0"], "tokens_per_s_last": tps["last"],
                 "mean_cycles_per_layer": tps["mean_cycles_per_layer"],
                 "roofline_tokens_per_s": roof["tokens_per_s_layers"], "roofline": roof,
@@ -222,16 +273,18 @@ def table(p: dict) -> str:
     lines = [f"PROJECTION at an assumed {a['clock_hz'] / 1e6:.0f} MHz, HBM {a['hbm_gbps']:.0f} GB/s = "
              f"{a['bus_bytes_per_cycle']} B/cycle on the shared weight bus (U280-like); tokens/s over a "
              f"{GPT2['gpt2-small']['n_ctx']}-token context; target >= {100 * p['target_fraction']:.0f}% of the roofline",
-             f"{'model':<12} {'W':>2} {'lanes qkv/o/fc1/fc2/attn':<26} {'KV':<9} {'mean':>7} {'pos0':>7} {'last':>7} "
+             f"{'model':<12} {'W':>2} {'lanes(xcols) qkv/o/fc1/fc2/attn':<34} {'KV':<9} {'mean':>7} {'pos0':>7} {'last':>7} "
              f"{'roofline':>9} {'fraction':>8} {'DSP est/avail':>14} {'URAM':>9}"]
     for name, e in p["models"].items():
         for w, r in e.items():
-            ln = "/".join(str(r["lanes"][u]) for u in ("qkv", "o", "fc1", "fc2", "attn"))
+            cols = r.get("cols", {})
+            ln = "/".join(str(r["lanes"][u]) + (f"x{cols[u]}" if cols.get(u, 1) > 1 else "")
+                          for u in ("qkv", "o", "fc1", "fc2", "attn"))
             res = r["resources"]
             dsp = (res.get("total") or {}).get("DSP")
             dsp_s = f"{dsp}/{res['dsp_available']}" if dsp is not None else "-"
             uram_s = f"{res['uram_blocks']}/{res['uram_available']}"
-            lines.append(f"{name:<12} {w[1:]:>2} {ln:<26} {r['kv_cache']:<9} {r['tokens_per_s']:>7.0f} "
+            lines.append(f"{name:<12} {w[1:]:>2} {ln:<34} {r['kv_cache']:<9} {r['tokens_per_s']:>7.0f} "
                          f"{r['tokens_per_s_pos0']:>7.0f} {r['tokens_per_s_last']:>7.0f} "
                          f"{r['roofline_tokens_per_s']:>9.0f} {100 * r['roofline_fraction']:>7.1f}% "
                          f"{dsp_s:>14} {uram_s:>9}")

@@ -37,11 +37,11 @@ def row(source: str, unit: str, config: dict, predicted: float, measured: float,
 def linear_rows(measured: list[dict], source: str = "perf_linear") -> list[dict]:
     out = []
     for m in measured:
-        k, n, lanes = int(m["K"]), int(m["N"]), int(m["lanes"])
-        cfg = {"K": k, "N": n, "lanes": lanes}
+        k, n, lanes, cols = int(m["K"]), int(m["N"]), int(m["lanes"]), int(m.get("cols", 1))
+        cfg = {"K": k, "N": n, "lanes": lanes, **({"cols": cols} if cols > 1 else {})}
         if "sim" in m:
             cfg["sim"] = m["sim"]
-        out.append(row(source, "linear", cfg, units.linear_cycles(k, n, lanes), m["cycles"]))
+        out.append(row(source, "linear", cfg, units.linear_cycles(k, n, lanes, cols=cols), m["cycles"]))
     return out
 
 

@@ -83,7 +83,8 @@ def test_roofline_numbers():
 
 def test_projection_report_keys_and_rules():
     """Issue 13's keys per model and weight width, the fraction defined against the roofline, the
-    build rules (lanes >= 2x the bus or K), and GPT-2 medium's KV cache off chip (50 MB)."""
+    build rules (lanes x cols >= 2x the bus, cols > 1 only at lanes = K), and GPT-2 medium's KV
+    cache off chip (50 MB)."""
     p = project.project()
     bus = p["assumptions"]["bus_bytes_per_cycle"]
     assert bus == 1840
@@ -93,7 +94,26 @@ def test_projection_report_keys_and_rules():
             assert r["roofline_fraction"] == pytest.approx(r["tokens_per_s"] / r["roofline_tokens_per_s"])
             assert 0 < r["roofline_fraction"] <= 1
             cfg = project.build(name, int(w[1:]))
-            for u, (k, _) in project.linear_shapes(cfg).items():
-                assert k % cfg.lane(u) == 0 and (cfg.lane(u) >= 2 * bus or cfg.lane(u) == k)
+            for u, (k, n) in project.linear_shapes(cfg).items():
+                lanes, cols = cfg.lane(u), cfg.col(u)
+                assert k % lanes == 0 and n % cols == 0 and lanes * cols >= 2 * bus
+                assert cols == 1 or lanes == k
     assert p["models"]["gpt2-medium"]["W8"]["kv_cache"] == "off chip"
     assert p["models"]["gpt2-small"]["W8"]["kv_cache"] == "on chip"
+
+
+def test_linear_widths_and_cost():
+    """The legal Linear widths (narrowest first, columns only at lanes = K), and the cost model
+    solved from three synthesized widths reproduces each of them exactly."""
+    assert project.linear_widths(768, 2304, 1840)[0] == (768, 3)
+    assert project.linear_widths(4096, 1024, 1840)[0] == (2048, 1)
+    assert project.linear_width(1024, 1024, 1840) == (1024, 4)
+    assert all(w[0] * w[1] >= 1840 for w in project.linear_widths(1024, 3072, 1840))
+    widths = [w[0] * w[1] for w in project.linear_widths(1024, 3072, 1840)]
+    assert widths == sorted(widths)
+    blocks = {name: {"LUT": 100 + 7 * l * c + 50 * c, "FF": 80 + 3 * l * c + 40 * c, "DSP": 1 * l * c + 4 * c}
+              for name, (l, c) in project.LINEAR_SYNTH.items()}
+    cost = project.linear_cost(blocks)
+    assert cost["DSP"] == {"mac": 1, "col": 4, "unit": 0}
+    assert cost["LUT"] == {"mac": 7, "col": 50, "unit": 100}
+    assert project.linear_cost({"linear": blocks["linear"]}) is None
