@@ -7,6 +7,9 @@
 // guarantees the exact sum fits int32), then the shared requant unit (SRDHM + RDBPOT + clamp).
 // Cols is what lets one unit take more weight bytes per cycle than its input has elements
 // (Lanes <= K): a d=1024 QKV at Lanes 1024, Cols 2 reads 2048 bytes per cycle (issue 13).
+// The columns share x, so columns (2q, 2q+1) share one multiplier per lane: rtl/dot_int_pair.sv
+// packs both weights into one 8 x 27-bit product (one DSP48E2 for two int8 MACs) and unpacks the
+// two products exactly; an odd last column uses dot_int. Same numerics and timing as unpaired.
 //
 // Streams (AXI4-Stream; lane i of a beat in bits [8i+7:8i]; a beat moves when tvalid && tready):
 //   s_axis_*    activation vector x: K/Lanes beats of Lanes int8, x[j*Lanes+i] in lane i of beat j;
@@ -159,16 +162,28 @@ module linear
   logic [Cols*SBits-1:0]   res_p_q;   // each column's requant scale
   logic                    res_valid_q, res_tlast_q;
 
+  // S2's dot products: columns (2q, 2q+1) share one multiplier per lane (dot_int_pair), an odd
+  // last column has its own (dot_int)
+  logic [Cols*32-1:0] dot_d;
+  for (genvar q = 0; q < Cols / 2; q++) begin : g_pair
+    dot_int_pair #(.Lanes(Lanes)) u_dot (
+      .a(s1_x_q), .b0(s1_w_q[2*q*Lanes*8 +: Lanes*8]), .b1(s1_w_q[(2*q+1)*Lanes*8 +: Lanes*8]),
+      .dot0(dot_d[2*q*32 +: 32]), .dot1(dot_d[(2*q+1)*32 +: 32])
+    );
+  end
+  if (Cols % 2 == 1) begin : g_single
+    dot_int #(.Lanes(Lanes)) u_dot (.a(s1_x_q), .b(s1_w_q[(Cols-1)*Lanes*8 +: Lanes*8]),
+                                    .dot(dot_d[(Cols-1)*32 +: 32]));
+  end
+
   for (genvar c = 0; c < Cols; c++) begin : g_col
-    logic signed [31:0] dot_d, s2_dot_q, acc_q, acc_d;
+    logic signed [31:0] s2_dot_q, acc_q, acc_d;
     linear_param_t s2_p;
     assign s2_p = s2_p_q[c*PBits +: PBits];
 
-    dot_int #(.Lanes(Lanes)) u_dot (.a(s1_x_q), .b(s1_w_q[c*Lanes*8 +: Lanes*8]), .dot(dot_d));
-
     assign acc_d = (s2_first_q ? 32'sd0 : acc_q) + s2_dot_q;
     always_ff @(posedge clk) begin
-      s2_dot_q <= dot_d;
+      s2_dot_q <= dot_d[c*32 +: 32];
       if (s2_valid_q) acc_q <= acc_d;
       res_q[c*32 +: 32]       <= acc_d + $signed(s2_p.bias);
       res_p_q[c*SBits +: SBits] <= s2_p.scale;
