@@ -50,9 +50,11 @@ BLOCKS = {
     "layernorm": ("layernorm", {"Lanes": 8, "MaxDim": 128}),
     "softmax": ("softmax", {"MaxLen": 256}),
     "linear": ("linear", {"Lanes": 8, "K": 128, "N": 128}),
-    # two more linear widths: the projection separates the cost per MAC (Lanes x Cols) from the
-    # cost per output column (a requant each) and per unit (perfmodel.project.linear_cost)
+    # three more linear widths: the projection separates the cost per MAC of an unpaired column
+    # (Lanes), per pair of columns sharing their multipliers (Lanes, rtl/dot_int_pair.sv), per
+    # output column (a requant each) and per unit (perfmodel.project.linear_cost)
     "linear_lanes32": ("linear", {"Lanes": 32, "K": 128, "N": 128}),
+    "linear_cols2": ("linear", {"Lanes": 8, "K": 128, "N": 128, "Cols": 2}),
     "linear_cols4": ("linear", {"Lanes": 8, "K": 128, "N": 128, "Cols": 4}),
     "rope": ("rope", {"Lanes": 8, "HeadDim": 64, "MaxSeq": 64}),
     "swiglu": ("swiglu", {"Lanes": 8, "MaxDim": 256}),

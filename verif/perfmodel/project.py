@@ -32,9 +32,10 @@ Compared with:
     no tokens/s that could be found in its text (an "about 200 tokens/s" once quoted here came
     from a secondary source and is dropped).
 Resources: yosys estimates (scripts/synth.py) of the units at small parameters, scaled with
-stated rules (`resources()`: a Linear from three synthesized widths, per MAC, per output column and
-per unit, `linear_cost`; the other units linearly in their lanes); memories counted from their
-bytes.
+stated rules (`resources()`: a Linear from four synthesized widths, per lane of an unpaired column,
+per lane of a pair of columns (which share their multipliers, rtl/dot_int_pair.sv), per output
+column and per unit, `linear_cost`; the other units linearly in their lanes); memories counted from
+their bytes.
 """
 
 from __future__ import annotations
@@ -176,22 +177,26 @@ def roofline(name: str, weight_bits: int, hbm_gbps: float = U280["hbm_gbps"], kv
             "tokens_per_s_with_lm_head": roofline_tokens_per_s(layers + kv + head, hbm_gbps)}
 
 
-LINEAR_SYNTH = {"linear": (8, 1), "linear_lanes32": (32, 1), "linear_cols4": (8, 4)}  # synth.py blocks: (Lanes, Cols)
+LINEAR_SYNTH = {"linear": (8, 1), "linear_lanes32": (32, 1), "linear_cols2": (8, 2),
+                "linear_cols4": (8, 4)}  # synth.py blocks: (Lanes, Cols)
 
 
 def linear_cost(blocks: dict) -> dict | None:
-    """A Linear's cost per MAC (lanes x cols: a product and its adder-tree share), per output
-    column (an accumulator and a requant each) and per unit (counters, x buffer, FIFO), solved
-    from the three synthesized widths of LINEAR_SYNTH; None where any is missing. Per resource:
-    {"mac": m, "col": c, "unit": u}, cost(lanes, cols) = u + m*lanes*cols + c*cols."""
+    """A Linear's cost per lane of an unpaired column (a product and its adder-tree share), per
+    lane of a pair of columns (rtl/dot_int_pair.sv: columns 2q, 2q+1 share one multiplier per
+    lane, then two adder trees), per output column (an accumulator and a requant each) and per
+    unit (counters, x buffer, FIFO), solved from the four synthesized widths of LINEAR_SYNTH;
+    None where any is missing. Per resource: {"single": s, "pair": p, "col": c, "unit": u},
+    cost(lanes, cols) = u + s*lanes*(cols % 2) + p*lanes*(cols // 2) + c*cols."""
     if any(b not in blocks for b in LINEAR_SYNTH):
         return None
     out = {}
     for k in ("LUT", "FF", "DSP"):
-        a, b, c = (blocks[name][k] for name in LINEAR_SYNTH)  # (8,1), (32,1), (8,4)
-        mac = (b - a) / 24
-        col = (c - b) / 3
-        out[k] = {"mac": mac, "col": col, "unit": a - 8 * mac - col}
+        a, b, c, d = (blocks[name][k] for name in LINEAR_SYNTH)  # (8,1), (32,1), (8,2), (8,4)
+        single = (b - a) / 24                # (32,1) - (8,1) = 24 single
+        col = d - 2 * c + a - 8 * single     # (8,4) - 2*(8,2) + (8,1) = col + 8 single
+        pair = (d - c - 2 * col) / 8         # (8,4) - (8,2) = 8 pair + 2 col
+        out[k] = {"single": single, "pair": pair, "col": col, "unit": a - 8 * single - col}
     return out
 
 
@@ -214,7 +219,8 @@ def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U
         out["linear_cost"] = {k: {p: round(v, 3) for p, v in c.items()} for k, c in lin.items()}
         for unit in LINEARS:
             lanes, cols = cfg.lane(unit), cfg.col(unit)
-            scaled[unit] = {k: round(c["unit"] + c["mac"] * lanes * cols + c["col"] * cols) for k, c in lin.items()}
+            scaled[unit] = {k: round(c["unit"] + c["single"] * lanes * (cols % 2) + c["pair"] * lanes * (cols // 2)
+                                     + c["col"] * cols) for k, c in lin.items()}
     ln = blocks.get("layernorm")
     if ln:
         factor = 2 * cfg.lane("ln") / ln["parameters"]["Lanes"]  # two LayerNorms

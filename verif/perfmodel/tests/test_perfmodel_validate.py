@@ -104,16 +104,28 @@ def test_projection_report_keys_and_rules():
 
 def test_linear_widths_and_cost():
     """The legal Linear widths (narrowest first, columns only at lanes = K), and the cost model
-    solved from three synthesized widths reproduces each of them exactly."""
+    solved from four synthesized widths (an unpaired column, pairs of columns sharing their
+    multipliers) recovers the coefficients of a synthetic set exactly and reproduces each width."""
     assert project.linear_widths(768, 2304, 1840)[0] == (768, 3)
     assert project.linear_widths(4096, 1024, 1840)[0] == (2048, 1)
     assert project.linear_width(1024, 1024, 1840) == (1024, 4)
     assert all(w[0] * w[1] >= 1840 for w in project.linear_widths(1024, 3072, 1840))
     widths = [w[0] * w[1] for w in project.linear_widths(1024, 3072, 1840)]
     assert widths == sorted(widths)
-    blocks = {name: {"LUT": 100 + 7 * l * c + 50 * c, "FF": 80 + 3 * l * c + 40 * c, "DSP": 1 * l * c + 4 * c}
+    want = {"DSP": {"single": 1, "pair": 1, "col": 4, "unit": 0},  # a pair: one DSP per lane for two MACs
+            "LUT": {"single": 7, "pair": 19, "col": 50, "unit": 100},
+            "FF": {"single": 3, "pair": 5, "col": 40, "unit": 80}}
+
+    def cost_of(coef, lanes, cols):
+        return (coef["unit"] + coef["single"] * lanes * (cols % 2) + coef["pair"] * lanes * (cols // 2)
+                + coef["col"] * cols)
+
+    assert len(project.LINEAR_SYNTH) == 4
+    blocks = {name: {k: cost_of(coef, l, c) for k, coef in want.items()}
               for name, (l, c) in project.LINEAR_SYNTH.items()}
     cost = project.linear_cost(blocks)
-    assert cost["DSP"] == {"mac": 1, "col": 4, "unit": 0}
-    assert cost["LUT"] == {"mac": 7, "col": 50, "unit": 100}
+    assert cost == want
+    for name, (l, c) in project.LINEAR_SYNTH.items():
+        assert {k: cost_of(coef, l, c) for k, coef in cost.items()} == blocks[name]
     assert project.linear_cost({"linear": blocks["linear"]}) is None
+    assert project.linear_cost({n: b for n, b in blocks.items() if n != "linear_cols2"}) is None
