@@ -4,6 +4,7 @@
 // composed spatially from the kernel units, bit-exact with models.layer.layer_decode:
 //
 //   x ──► fork ─► LN1 ─► pack ─► Linear QKV ─► attention(KV cache) ─► Linear O ─► pack ─► add1.b
+//         (attention: AttnSlices units side by side, each for Heads/AttnSlices heads, rtl/attention_slices.sv)
 //           └────────── residual FIFO ─────────────────────────────────────────────────► add1.a
 //   add1 ─► fork ─► LN2 ─► pack ─► Linear FC1 ─► GELU ─► pack ─► FIFO ─► Linear FC2 ─► pack ─► add2.b
 //             └────────── residual FIFO ─────────────────────────────────────────────────────► add2.a ─► x'
@@ -64,6 +65,7 @@ module decoder_layer
   parameter int ColsFc1      = 1,    // output columns per step of FC1 (= GELU's elements per beat)
   parameter int ColsFc2      = 1,    // output columns per step of FC2
   parameter int AttnMacs     = 16,   // MACs per cycle of each attention datapath (q.K, p.V)
+  parameter int AttnSlices   = 1,    // attention units side by side, each for Heads/AttnSlices heads
   parameter int SoftmaxUnits = 2,    // softmax rows in flight in attention
   parameter int ResidBits    = 16,   // residual stream width
   parameter int BranchBits   = 16,   // O and FC2 output width
@@ -247,9 +249,9 @@ module decoder_layer
     .idle(qkv_idle)
   );
 
-  attention #(
+  attention_slices #(
     .D(D), .Heads(Heads), .MaxSeq(MaxSeq), .NumLayers(NumLayers), .Lanes(ColsQkv), .Macs(AttnMacs),
-    .OutLanes(LanesO), .SoftmaxUnits(SoftmaxUnits)
+    .OutLanes(LanesO), .SoftmaxUnits(SoftmaxUnits), .Slices(AttnSlices)
   ) u_attn (
     .clk, .rst_n,
     .s_axis_tdata(qkv_tdata), .s_axis_tlast(qkv_tlast), .s_axis_tvalid(qkv_tvalid), .s_axis_tready(qkv_tready),

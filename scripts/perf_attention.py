@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measured cycles per token of the decode attention unit (rtl/attention.sv), GPT-2-small and SmolLM2 shapes.
+"""Measured cycles per token of the decode attention unit (rtl/attention.sv, rtl/attention_slices.sv), GPT-2-small and SmolLM2 shapes.
 
 For each configuration (GPT-2: d=768, 12 heads; SmolLM2's GQA: d=576, 9 query heads on 3 KV heads,
 int16; MaxSeq 1024; Macs = MACs per cycle of each of the q.K and p.V datapaths), builds the unit
@@ -34,8 +34,10 @@ POSITIONS = [0, 63, 255, 1023]
 # reads its KV head's rows), so SmolLM2's GQA row checks the same formula at KvHeads < Heads.
 GPT2 = dict(D=768, Heads=12)
 SMOLLM2 = dict(D=576, Heads=9, KvHeads=3, ElemBits=16)
+# Head slices (rtl/attention_slices.sv): 12 one-head slices (the projection's build), and 4 of 3.
 CONFIGS = [dict(GPT2, Macs=16, SoftmaxUnits=2), dict(GPT2, Macs=64, SoftmaxUnits=4),
-           dict(GPT2, Macs=64, SoftmaxUnits=1), dict(SMOLLM2, Macs=64, SoftmaxUnits=4)]
+           dict(GPT2, Macs=64, SoftmaxUnits=1), dict(SMOLLM2, Macs=64, SoftmaxUnits=4),
+           dict(GPT2, Macs=64, SoftmaxUnits=1, Slices=12), dict(GPT2, Macs=64, SoftmaxUnits=3, Slices=4)]
 REPORT = SIM_BUILD / "reports" / "perf_attention.json"
 
 
@@ -43,7 +45,8 @@ def measure(sim: str, config: dict, positions: list[int]) -> list[dict]:
     params = dict(config, MaxSeq=1024, OutLanes=64)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "perf.json"
-        run_block("attention", sources("attention"), "tb_attention", sim, params, testcase="test_perf",
+        top = "attention_slices" if config.get("Slices", 1) > 1 else "attention"
+        run_block(top, sources(top), "tb_attention", sim, params, testcase="test_perf",
                   tb_config={"perf_json": str(out), "perf_pos": positions})
         return json.loads(out.read_text())
 
@@ -57,10 +60,10 @@ def main(argv=None) -> int:
     rows = [r for config in CONFIGS for r in measure(args.sim, config, positions)]
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(json.dumps(rows, indent=1) + "\n")
-    print(f"\n{'d':>4} {'heads':>5} {'kv':>3} {'pos':>5} {'macs':>4} {'sm':>3} {'cycles':>8} {'analytical':>10} {'ratio':>6} "
+    print(f"\n{'d':>4} {'heads':>5} {'kv':>3} {'sl':>3} {'pos':>5} {'macs':>4} {'sm':>3} {'cycles':>8} {'analytical':>10} {'ratio':>6} "
           f"{'load':>5} {'total':>8}")
     for r in rows:
-        print(f"{r['d']:>4} {r['heads']:>5} {r['kv_heads']:>3} {r['pos']:>5} {r['macs_per_cycle']:>4} {r['softmax_units']:>3} "
+        print(f"{r['d']:>4} {r['heads']:>5} {r['kv_heads']:>3} {r['slices']:>3} {r['pos']:>5} {r['macs_per_cycle']:>4} {r['softmax_units']:>3} "
               f"{r['cycles']:>8} {r['analytical_cycles']:>10} {r['cycles'] / r['analytical_cycles']:>6.2f} "
               f"{r['load_cycles']:>5} {r['total_cycles']:>8}")
     print(f"written {REPORT.relative_to(ROOT)}")

@@ -54,6 +54,7 @@ FORWARD = {"run": "run_gpt2.py", "perf": "perf.py", "accuracy": "accuracy.py"}
 
 # Modules whose other mode generates different logic are linted in that mode too.
 LINT_VARIANTS = {"attention": [dict(ElemBits=16, KvHeads=2)],  # GQA: int16, 4 query heads on 2 KV heads
+                 "attention_slices": [dict(Slices=2, OutLanes=2), dict(Slices=4, OutLanes=32)],  # split; joined
                  "layernorm": [dict(Rms=1, InBits=24, OutBits=16)]}  # RMSNorm
 
 

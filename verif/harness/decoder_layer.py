@@ -30,11 +30,13 @@ LAYER_CFG_NAMES = {
 
 
 def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, num_layers: int | None = None,
-                   bus_bytes: int = 64, prefetch_words: int = 256, resid_lanes: int = 16, cols: int = 1) -> dict:
+                   bus_bytes: int = 64, prefetch_words: int = 256, resid_lanes: int = 16, cols: int = 1,
+                   attn_slices: int = 1) -> dict:
     """The harness parameters for a model config: the same MACs per cycle in every Linear (`lanes`
     inputs by `cols` output columns per step, rtl/linear.sv), a weight bus of bus_bytes per cycle
     shared by them, prefetch_words bus words of FIFO in front of each, resid_lanes elements per
-    beat of the residual stream (LayerNorms, adds)."""
+    beat of the residual stream (LayerNorms, adds), attention in attn_slices units side by side
+    (rtl/attention_slices.sv)."""
     d, heads = cfg["d_model"], cfg["n_head"]
     if cfg.get("resid_bits", 16) != 16 or cfg.get("branch_bits", 16) != 16:
         raise ValueError("the RTL layer is built for resid_bits = branch_bits = 16 (docs/numerics.md)")
@@ -44,7 +46,12 @@ def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, nu
         ResidLanes=resid_lanes, WeightBusBytes=bus_bytes, PrefetchWords=prefetch_words,
         LanesQkv=lanes, LanesO=lanes, LanesFc1=lanes, LanesFc2=lanes, AttnMacs=macs,
         **({} if cols == 1 else dict(ColsQkv=cols, ColsO=cols, ColsFc1=cols, ColsFc2=cols)),
+        **({} if attn_slices == 1 else dict(AttnSlices=attn_slices)),
     )
+    if heads % attn_slices or (lanes > d // attn_slices and lanes % (d // attn_slices)) or \
+            (lanes < d // attn_slices and (d // attn_slices) % lanes):
+        raise ValueError(f"attn_slices={attn_slices} must divide n_head={heads}, and lanes={lanes} must divide "
+                         f"a slice's {d // max(attn_slices, 1)} outputs or be a multiple of them")
     for name, n in (("D", d), ("DFfn", cfg["d_ffn"])):
         if n % lanes:
             raise ValueError(f"{name}={n} is not a multiple of lanes={lanes}")

@@ -40,7 +40,8 @@ class LayerConfig:
     # MACs/cycle per unit; "attn" = attention.sv Macs; "ln" = elements per beat of LN/GELU/add
     # (decoder_layer.sv: 1)
     lanes: dict = field(default_factory=lambda: {"qkv": 16, "o": 16, "fc1": 16, "fc2": 16, "attn": 16, "ln": 1})
-    softmax_units: int = 2  # attention.sv SoftmaxUnits
+    softmax_units: int = 2  # attention.sv SoftmaxUnits (per slice)
+    attn_slices: int = 1  # attention_slices.sv Slices: attention units side by side, Heads/Slices heads each
     # output columns per step of each Linear (linear.sv Cols; absent = 1): a Linear computes
     # lanes x cols MACs per cycle and takes lanes x cols weight bytes per step
     cols: dict = field(default_factory=dict)
@@ -78,7 +79,8 @@ class LayerConfig:
         ln = "/".join(f"{u}{self.lanes[u]}" + (f"x{self.col(u)}" if self.col(u) > 1 else "")
                       for u in UNITS if u in self.lanes)
         bus = f" bus{self.bus_bytes}B pf{self.prefetch_words}" if self.bus_bytes else ""
-        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] sm{self.softmax_units}{bus}"
+        sl = f" slices{self.attn_slices}" if self.attn_slices > 1 else ""
+        return f"d{self.d} h{self.heads} ffn{self.d_ffn} pos{self.pos} lanes[{ln}] sm{self.softmax_units}{sl}{bus}"
 
 
 def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
@@ -90,7 +92,7 @@ def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
             if params.get(f"Cols{n}", 1) != 1}
     return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
                        layers=params.get("NumLayers", 1), pos=pos, lanes=lanes, cols=cols,
-                       softmax_units=params.get("SoftmaxUnits", 2),
+                       softmax_units=params.get("SoftmaxUnits", 2), attn_slices=params.get("AttnSlices", 1),
                        bus_bytes=params.get("WeightBusBytes", 64), prefetch_words=params.get("PrefetchWords", 256))
 
 
@@ -151,8 +153,8 @@ def layer_timing(cfg: LayerConfig) -> LayerTiming:
     x = units.source(cfg.d // ln_lanes)
     st["ln1"] = units.layernorm(x)
     st["qkv"] = lin("qkv", units.pack(st["ln1"], cfg.lane("qkv") // ln_lanes))
-    st["attn"] = units.attention(st["qkv"].last + 1, cfg.heads, cfg.d_head, cfg.length, cfg.lane("attn"),
-                                 cfg.softmax_units, cfg.lane("o"))
+    st["attn"] = units.attention_slices(st["qkv"], cfg.heads, cfg.d_head, cfg.length, cfg.lane("attn"),
+                                        cfg.softmax_units, cfg.lane("o"), cfg.attn_slices)
     st["o"] = lin("o", st["attn"])
     st["add1"] = units.residual_add(x, units.pack(st["o"], ln_lanes // cfg.col("o")))
     st["ln2"] = units.layernorm(st["add1"])

@@ -376,3 +376,33 @@ def attention(start: float, heads: int, d_head: int, length: int, lanes: int, so
     last = start + attention_cycles(d, heads, length, lanes, softmax_units)["cycles"] - 1
     beats = d // out_lanes
     return Stream(last - beats + 1, last, beats)  # the last head's group finishes it
+
+
+# --------------------------------------------------------------------------------------------------
+# rtl/attention_slices.sv: Slices attention.sv units, each for Heads/Slices heads
+#   "The QKV vector [q | k | v] is dealt out as it arrives ... each slice's vector ends (tlast) with
+#    its v segment"; "Latency: the per-slice attention, plus 1 (output FIFO) and the concatenation:
+#    the slices' outputs leave in head order through one FIFO per slice that holds a whole slice
+#    vector ... then, if OutLanes exceeds a slice's D/Slices, an axis_pack joins ..."
+# --------------------------------------------------------------------------------------------------
+SLICE_FIFO_LATENCY = 1
+
+
+def attention_slices(qkv: Stream, heads: int, d_head: int, length: int, macs: int, softmax_units: int = 2,
+                     out_lanes: int = 1, slices: int = 1) -> Stream:
+    """Output stream for the QKV input stream `qkv` (its beats carry 3*D/qkv.beats elements)."""
+    if slices == 1:
+        return attention(qkv.last + 1, heads, d_head, length, macs, softmax_units, out_lanes)
+    d = heads * d_head
+    sd = d // slices
+    slice_out = min(out_lanes, sd)
+    seg = qkv.beats // (3 * slices)  # beats of one slice's q (= k = v) segment
+    emit, first = -math.inf, None
+    for s in range(slices):
+        last_in = qkv.beat_time(3 * slices * seg - (slices - 1 - s) * seg - 1)  # the end of its v segment
+        o = attention(last_in + 1, heads // slices, d_head, length, macs, softmax_units, slice_out)
+        for i in range(o.beats):  # in head order, each beat once it has left its slice's FIFO
+            emit = max(emit + 1, o.beat_time(i) + SLICE_FIFO_LATENCY)
+            first = emit if first is None else first
+    cat = Stream(first, emit, d // slice_out)
+    return pack(cat, out_lanes // slice_out) if out_lanes > slice_out else cat

@@ -63,8 +63,14 @@ def attention_row(m: dict) -> dict | None:
     if None in (d, heads, pos, macs, cycles):
         return None
     d, heads, pos, macs, units_ = int(d), int(heads), int(pos), int(macs), int(units_ or 1)
-    pred = units.attention_cycles(d, heads, pos + 1, macs, units_)["cycles"]
+    slices = int(m.get("slices", 1))
     cfg = {"d": d, "heads": heads, "pos": pos, "macs": macs, "softmax_units": units_}
+    if slices == 1:
+        pred = units.attention_cycles(d, heads, pos + 1, macs, units_)["cycles"]
+    else:  # rtl/attention_slices.sv: from the measured QKV stream (its first beat relative to its last)
+        qkv = units.Stream(m["qkv_first"], 0, m["qkv_beats"])
+        pred = units.attention_slices(qkv, heads, d // heads, pos + 1, macs, units_, m["out_lanes"], slices).last
+        cfg["slices"] = slices
     return row("perf_attention", "attention", cfg, pred, cycles)
 
 
@@ -109,7 +115,7 @@ def timing_log_rows(sim_build: Path = ROOT / "sim_build") -> list[dict]:
 def layer_config(d: dict) -> LayerConfig:
     base = LayerConfig()
     kw = {k: d[k] for k in ("d", "heads", "d_ffn", "layers", "pos", "weight_bits", "ffn_order", "softmax_units",
-                            "bus_bytes", "prefetch_words") if k in d}
+                            "attn_slices", "bus_bytes", "prefetch_words") if k in d}
     lanes = dict(base.lanes, **d.get("lanes", {}))
     return LayerConfig(**kw, lanes=lanes, cols=dict(d.get("cols", {})))
 

@@ -45,6 +45,7 @@ module tb_decoder_layer
   parameter int ColsFc1      = 1,
   parameter int ColsFc2      = 1,
   parameter int AttnMacs     = 16,
+  parameter int AttnSlices   = 1,
   parameter int SoftmaxUnits = 2,
   localparam int ResidBits  = 16,
   localparam int LayerWidth = (NumLayers > 1) ? $clog2(NumLayers) : 1,
@@ -156,7 +157,7 @@ module tb_decoder_layer
     .ResidLanes(ResidLanes), .WeightBusBytes(WeightBusBytes), .PrefetchWords(PrefetchWords),
     .LanesQkv(LanesQkv), .LanesO(LanesO), .LanesFc1(LanesFc1), .LanesFc2(LanesFc2),
     .ColsQkv(ColsQkv), .ColsO(ColsO), .ColsFc1(ColsFc1), .ColsFc2(ColsFc2),
-    .AttnMacs(AttnMacs), .SoftmaxUnits(SoftmaxUnits)
+    .AttnMacs(AttnMacs), .AttnSlices(AttnSlices), .SoftmaxUnits(SoftmaxUnits)
   ) u_layer (
     .clk, .rst_n,
     .s_axis_tdata, .s_axis_tlast, .s_axis_tvalid, .s_axis_tready,

@@ -60,11 +60,14 @@ D, HEADS, MAX_SEQ = P.get("D", 64), P.get("Heads", 4), P.get("MaxSeq", 16)
 NUM_LAYERS, LANES, MACS = P.get("NumLayers", 1), P.get("Lanes", 1), P.get("Macs", 16)
 OUT_LANES, SM_UNITS = P.get("OutLanes", 1), P.get("SoftmaxUnits", 2)
 KV_HEADS, ELEM_BITS = P.get("KvHeads", HEADS), P.get("ElemBits", 8)
+SLICES = P.get("Slices", 1)  # rtl/attention_slices.sv: attention.sv units on head slices
 GQA = ELEM_BITS == 16  # the Llama path: int16, wide requant, llama_ops.gqa_attention
 HD = D // HEADS
 KVD = KV_HEADS * HD  # k and v elements per token (a cache row)
 QKV = D + 2 * KVD
 WPR = KVD // MACS  # cache words per row
+SLICE_WPR = max(WPR // SLICES, 1)  # words per row in one slice's cache
+LOCAL_W = max(int(NUM_LAYERS * MAX_SEQ * SLICE_WPR - 1).bit_length(), 1)  # a slice's word address bits
 LO, HI = -(1 << (ELEM_BITS - 1)), (1 << (ELEM_BITS - 1)) - 1
 DTYPE = np.int16 if GQA else np.int8
 
@@ -173,7 +176,11 @@ def word_bytes(value: int) -> np.ndarray:
 
 
 def addr(layer, row, w):
-    return (layer * MAX_SEQ + row) * WPR + w
+    """Cache port address of word w of a row: attention.sv's (layer*MaxSeq + row)*WPR + w, or
+    with slices {slice, that address in the slice's cache} (rtl/attention_slices.sv)."""
+    if SLICES == 1:
+        return (layer * MAX_SEQ + row) * WPR + w
+    return (w // SLICE_WPR) << LOCAL_W | ((layer * MAX_SEQ + row) * SLICE_WPR + w % SLICE_WPR)
 
 
 async def cache_write(dut, rows_by_layer: dict, k, v):
@@ -409,10 +416,12 @@ class PerfTest(AttentionTest):
         ins, outs, poss = log.vectors("s_axis"), log.vectors("m_axis"), log.vectors("s_axis_pos")
         rows = []
         for p, i, o, ps in zip(positions, ins, outs, poss):
-            model = units.attention_cycles(D, HEADS, p + 1, MACS, SM_UNITS)
+            model = units.attention_slices(units.Stream.of(i), HEADS, HD, p + 1, MACS, SM_UNITS, OUT_LANES,
+                                           SLICES).last - i.last
             rows.append(dict(d=D, heads=HEADS, kv_heads=KV_HEADS, elem_bits=ELEM_BITS, pos=p, macs_per_cycle=MACS, softmax_units=SM_UNITS,
+                             slices=SLICES, out_lanes=OUT_LANES, qkv_beats=i.beats, qkv_first=i.first - i.last,
                              cycles=o.last - i.last, analytical_cycles=(p + 1) * D // MACS,
-                             model_cycles=model["cycles"], load_cycles=i.last - ps.first + 1,
+                             model_cycles=model, load_cycles=i.last - ps.first + 1,
                              total_cycles=o.last - ps.first + 1))
         for r in rows:
             self.logger.info(f"perf: {r}")

@@ -28,7 +28,7 @@ MAX_SEQ, D = CFG["max_seq"], CFG["d_model"]
 
 if P and CFG_TB.get("test_dir"):
     rtl = rtl_parameters(CFG, P["LanesQkv"], P["AttnMacs"], NUM_LAYERS, P["WeightBusBytes"], P["PrefetchWords"],
-                         P["ResidLanes"], P.get("ColsQkv", 1))
+                         P["ResidLanes"], P.get("ColsQkv", 1), P.get("AttnSlices", 1))
     if any(P.get(k) != v for k, v in rtl.items() if k in P):
         raise ValueError(f"harness parameters {P} do not match the parameter file's config {rtl}")
     write_memfiles(LAYERS, P, Path(CFG_TB["test_dir"]))

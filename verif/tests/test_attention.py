@@ -6,6 +6,8 @@ shapes (d=768, 12 heads) on Verilator for a few tokens, 3/6/8 heads and head_dim
 Wider sweeps (head sizes 16..128, 16 heads, several layers, GPT-2 on Icarus) are marked slow.
 GQA (ElemBits 16, KvHeads < Heads, against llama_ops.gqa_attention): small shapes on both
 simulators (every test), SmolLM2's shape (d=576, 9 query / 3 KV heads of 64) on Verilator.
+Head slices (rtl/attention_slices.sv, Slices attention.sv units side by side, the same testbench):
+2 and 4 slices, GPT-2 and GQA, output beats narrower and wider than a slice, both simulators.
 """
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from tbkit.runner import SIMS, expect_rejected, param_tag, run_block, sources
 
 SOURCES = sources("attention")
+SLICES_SOURCES = sources("attention_slices")
 
 # Small: 4 heads x 16 (Macs 16: one K word per score), 2 heads x 32 with 2 layers and Lanes 2,
 # 1 head x 64 with Macs 8 (8 words per score) and 3 layers; 16 heads x 16 on Verilator.
@@ -45,9 +48,19 @@ GQA_SMALL = [dict(D=64, Heads=4, KvHeads=2, ElemBits=16, MaxSeq=6, NumLayers=2, 
              dict(D=32, Heads=2, KvHeads=2, ElemBits=16, MaxSeq=4, Macs=16, OutLanes=1, SoftmaxUnits=2)]
 SMOLLM2 = dict(D=576, Heads=9, KvHeads=3, ElemBits=16, MaxSeq=12, Macs=64, Lanes=8, OutLanes=64, SoftmaxUnits=4)
 
+# Head slices: 2 slices of 2 heads (output beats of 4, narrower than a slice); 4 slices of one head
+# with 2 layers and 2-element input beats, output beats of 32 joining two slices; GQA 4/2 heads
+# in 2 slices (each 2 query heads on 1 KV head).
+SLICED = [dict(D=64, Heads=4, MaxSeq=8, Macs=16, OutLanes=4, SoftmaxUnits=2, Slices=2),
+          dict(D=64, Heads=4, MaxSeq=6, NumLayers=2, Lanes=2, Macs=8, OutLanes=32, SoftmaxUnits=1, Slices=4),
+          dict(D=64, Heads=4, KvHeads=2, ElemBits=16, MaxSeq=6, Lanes=2, Macs=8, OutLanes=2, SoftmaxUnits=2,
+               Slices=2)]
+
 
 def run(sim, params, transactions=None, testcase=None):
     tb = {} if transactions is None else {"transactions": transactions}
+    if params.get("Slices", 1) > 1:
+        return run_block("attention_slices", SLICES_SOURCES, "tb_attention", sim, params, testcase=testcase, tb_config=tb)
     return run_block("attention", SOURCES, "tb_attention", sim, params, testcase=testcase, tb_config=tb)
 
 
@@ -81,6 +94,12 @@ def test_attention_gqa_smollm2():
     run("verilator", SMOLLM2, transactions=3)
 
 
+@pytest.mark.parametrize("params", SLICED, ids=param_tag)
+@pytest.mark.parametrize("sim", SIMS)
+def test_attention_slices(sim, params):
+    run(sim, params, transactions=4)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("params", SLOW, ids=param_tag)
 @pytest.mark.parametrize("sim", SIMS)
@@ -111,3 +130,14 @@ BAD = [(dict(D=60, Heads=8), "attention: D (60) must be a positive multiple of H
 def test_attention_rejects_bad_parameters(sim, params, message):
     """Illegal shapes are refused when the simulation is elaborated, with a clear message."""
     expect_rejected("attention", SOURCES, "tb_attention", sim, params, message)
+
+
+SLICES_BAD = [(dict(D=64, Heads=4, Slices=3), "attention_slices: Slices (3) must divide Heads (4) and KvHeads (4)"),
+              (dict(D=96, Heads=6, Macs=16, OutLanes=48, Slices=3),
+               "attention_slices: OutLanes (48) must divide a slice's 32 outputs or be a multiple of them")]
+
+
+@pytest.mark.parametrize("params,message", SLICES_BAD, ids=[param_tag(b[0]) for b in SLICES_BAD])
+def test_attention_slices_rejects_bad_parameters(params, message):
+    """Slices not dividing the heads, or output beats that straddle two slices, are refused (Icarus)."""
+    expect_rejected("attention_slices", SLICES_SOURCES, "tb_attention", "icarus", params, message)

@@ -6,8 +6,9 @@
 - GPT-2-small shapes (d=768, 12 heads, d_ffn=3072) with random weights, a few tokens, on Verilator;
 - the error path (a position outside the cache, a layer id without a region, a reset in the middle
   of a token) on a tiny random 2-layer model (d=32, 2 heads, d_ffn=64, 8 positions), both simulators;
-- the same tiny random model with output-parallel Linears (Cols 2: every Linear emits two
-  elements per beat, GELU and attention's load take two), both simulators.
+- the same tiny random model as a wide layer: output-parallel Linears (Cols 2: every Linear emits
+  two elements per beat, GELU and attention's load take two) and attention in two head slices,
+  both simulators.
 """
 
 import os
@@ -26,8 +27,10 @@ TINY = ROOT / "verif" / "fixtures" / "tiny_gpt2" / "int_params.npz"
 TINY_BUILD = {}
 GPT2_SMALL_BUILD = dict(lanes=256, bus_bytes=128, prefetch_words=512)  # the 512 B/cycle build is in make perf
 TINY_RANDOM_BUILD = dict(lanes=32, bus_bytes=16, prefetch_words=64)
-# Output-parallel Linears (rtl/linear.sv Cols): 16 inputs x 2 columns per step, 2x the 16 B/cycle bus.
-TINY_COLS_BUILD = dict(lanes=16, cols=2, bus_bytes=16, prefetch_words=64)
+# The wide layer (issue 13) at tiny shapes: output-parallel Linears (rtl/linear.sv Cols: 16 inputs x
+# 2 columns per step, 2x the 16 B/cycle bus) and attention in two slices of one head each
+# (rtl/attention_slices.sv).
+TINY_WIDE_BUILD = dict(lanes=16, cols=2, attn_slices=2, bus_bytes=16, prefetch_words=64)
 
 
 def run_layer(sim, params_file, cfg, build, tokens, testcase=None, **extra):
@@ -102,11 +105,11 @@ def test_decoder_layer_error_path(sim):
 
 
 @pytest.mark.parametrize("sim", SIMS)
-def test_decoder_layer_output_parallel(sim):
-    """Every Linear computing two output columns per step: bit-exact through the stress matrix
-    (Icarus: the two tests that stress the most)."""
+def test_decoder_layer_wide(sim):
+    """Every Linear computing two output columns per step, attention in two head slices: bit-exact
+    through the stress matrix (Icarus: the two tests that stress the most)."""
     path, cfg = tiny_random_params()
-    run_layer(sim, path, cfg, TINY_COLS_BUILD, tokens=3, testcase=None if sim == "verilator" else ICARUS_TESTS)
+    run_layer(sim, path, cfg, TINY_WIDE_BUILD, tokens=3, testcase=None if sim == "verilator" else ICARUS_TESTS)
 
 
 # The layer's weight-bus and residual-width checks, one message each, on the tiny random model's
