@@ -6,7 +6,11 @@
 //                    MaxDim, softmax's MaxLen) is ended at MaxBeats, never wrapped over the buffer;
 //   inv_len_bound    the stored length (softmax's row length counter) is 1..MaxBeats once a vector
 //                    is stored, and never exceeds MaxBeats;
-//   inv_issue_bound  a read pass never reads past the stored length.
+//   inv_issue_bound  a read never reads past the stored length: a beat is issued only while
+//                    issue_q < len_q. (Between passes issue_q may exceed len_q: after a pass over a
+//                    longer vector, layernorm loads a shorter one and rewinds only before its output
+//                    pass; the earlier form, issue_q <= len_q in every cycle, failed there at BMC
+//                    depth 109, a 2-beat vector then a 1-beat one, with no read out of range.)
 
 `default_nettype none
 
@@ -18,13 +22,14 @@ module vec_buffer_fprops #(
   input wire logic                  rst_n,
   input wire logic [CountWidth-1:0] count_q,
   input wire logic [CountWidth-1:0] len_q,
-  input wire logic [CountWidth-1:0] issue_q
+  input wire logic [CountWidth-1:0] issue_q,
+  input wire logic                  issue
 );
   always_comb begin
     if (rst_n) begin
       inv_count_bound: assert (32'(count_q) < MaxBeats);
       inv_len_bound: assert (32'(len_q) <= MaxBeats);
-      inv_issue_bound: assert (issue_q <= len_q);
+      if (issue) inv_issue_bound: assert (issue_q < len_q);
     end
   end
 endmodule

@@ -76,6 +76,7 @@ class Unit:
     hold_data: dict
     bind: list[str]
     cut: list[str] = field(default_factory=list)  # yosys selections whose outputs become free (cutpoint)
+    presat: bool = True  # smtbmc's per-step check that the assumptions are satisfiable (BMC, proofs)
     twins: list[dict] = field(default_factory=list)
     note: str = ""
 
@@ -89,7 +90,7 @@ def load_spec() -> dict[str, Unit]:
     raw = tomllib.loads(SPEC.read_text())
     units = {}
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
-                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "twin", "note"}
+                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "twin", "note"}
     twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
@@ -104,7 +105,7 @@ def load_spec() -> dict[str, Unit]:
             no_comb=u.get("no_comb", []), ready_indep=u.get("ready_indep", []),
             prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
             slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
-            bind=u.get("bind", []), cut=u.get("cut", []),
+            bind=u.get("bind", []), cut=u.get("cut", []), presat=bool(u.get("presat", True)),
             twins=u.get("twin", []), note=u.get("note", ""))
     return units
 
@@ -244,7 +245,17 @@ def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[st
     coop += [f"(&{p}_tvalid)" for p in unit.inputs] + [f"(&{p}_tready)" for p in unit.outputs]
     lines += ["`ifdef FORMAL_BMC", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
               "  // The environment is cooperative: every source valid and every sink ready.",
-              f"  wire f_coop = {' && '.join(coop)};", ""]
+              f"  wire f_coop = {' && '.join(coop)};",
+              "`ifdef FTWIN_COOP",
+              "  // Liveness twins only: reset in cycle 0 alone, the environment cooperative from cycle 2 on",
+              "  // (cycle 1 is the sources' idle cycle after reset). It narrows the solver's search for the",
+              "  // counterexample; one found here is one of the full environment too (a twin's added",
+              "  // assumption only removes traces).",
+              "  logic f_past2_valid = 1'b0;",
+              "  always_ff @(posedge clk) f_past2_valid <= f_past_valid;",
+              "  always_comb if (f_past_valid) twin_run_a: assume (rst_n);",
+              "  always_comb if (f_past2_valid) twin_coop_a: assume (f_coop);",
+              "`endif", ""]
     copies = {}
     src = (FORMAL / "axis_props.sv").read_text()
     for p in unit.inputs + unit.outputs:
@@ -342,7 +353,10 @@ def _sby(unit: Unit, job: Job) -> dict:
     if twin:  # a twin's counterexample may need more steps than the induction depth
         depth = int(twin.get("depth", max(depth, unit.live_depth)))
     files, script = _files_and_script(unit, workdir, defines, replace)
-    sby = (f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\nsmtbmc {SOLVER}\n\n"
+    # A twin must fail, which already shows its assumptions satisfiable up to the failing step:
+    # it skips smtbmc's per-step assumption check (--presat), about half of a BMC step's work.
+    engine = f"smtbmc --nopresat {SOLVER}" if twin or not unit.presat else f"smtbmc {SOLVER}"
+    sby = (f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\n{engine}\n\n"
            f"[script]\n{script}\n[files]\n" + "\n".join(files) + "\n")
     sbyfile = workdir / f"{name}.sby"
     sbyfile.write_text(sby)
