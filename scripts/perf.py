@@ -67,9 +67,10 @@ LAYER = [
     ("tiny", "verilator", dict(lanes=64, bus_bytes=32, prefetch_words=256), "test_layer_switch"),
     ("gpt2-small", "verilator", dict(lanes=768, bus_bytes=512, prefetch_words=1024), "test_full_context"),
     ("gpt2-small", "verilator", dict(lanes=256, bus_bytes=128, prefetch_words=512), "test_layer_switch"),
-    # output-parallel Linears (768 x 2 = 1536 MACs per cycle, within 2x of the projection's
-    # 2304/3072) on a 1024 B/cycle bus
-    ("gpt2-small", "verilator", dict(lanes=768, cols=2, bus_bytes=1024, prefetch_words=1024), "test_layer_switch"),
+    # the wide layer: output-parallel Linears (768 x 2 = 1536 MACs per cycle, within 2x of the
+    # projection's widths) on a 1024 B/cycle bus, attention in 12 one-head slices (the projection's)
+    ("gpt2-small", "verilator", dict(lanes=768, cols=2, attn_slices=12, bus_bytes=1024, prefetch_words=1024),
+     "test_full_context"),
 ]
 TIMELINE_BUILD = LAYER[2]  # the timeline's token: GPT-2-small shapes at 512 B/cycle
 TIMELINE_PNG = REPORTS / "timeline.png"
@@ -146,7 +147,8 @@ def layer_vs_bound(measured: list[dict]) -> list[dict]:
         p = m["parameters"]
         bound = bus_words_per_layer(p)
         cols = f"x{p['ColsQkv']}" if p.get("ColsQkv", 1) > 1 else ""
-        out.append({"config": f"{m.get('model', '?')} d{p['D']} lanes{p['LanesQkv']}{cols} pf{p['PrefetchWords']}",
+        slices = f" sl{p['AttnSlices']}" if p.get("AttnSlices", 1) > 1 else ""
+        out.append({"config": f"{m.get('model', '?')} d{p['D']} lanes{p['LanesQkv']}{cols}{slices} pf{p['PrefetchWords']}",
                     "bandwidth_bytes_per_cycle": p["WeightBusBytes"], "pos": m["pos"],
                     "measured_cycles": m["cycles"], "bound_cycles": bound, "ratio": m["cycles"] / bound})
     return out

@@ -13,13 +13,15 @@ The build projected, per model (`build()`; each rule is stated in the report):
     the bus (as in the measured builds: a unit catches up after the gaps it spent waiting): lanes
     the smallest divisor of K that reaches it, or else lanes = K and cols the smallest divisor of N
     that does (several output columns per step, `linear_width`);
-  - attention: Macs = the head size (the most attention.sv allows), min(heads, 8) softmax units
-    (attention.sv allows 1..8);
+  - attention: one slice per head (rtl/attention_slices.sv: the heads run side by side, each on
+    its own attention.sv with its own cache columns), Macs = the head size (the most attention.sv
+    allows), one softmax unit per slice (a slice scores one row at a time);
   - LayerNorms and adds at 32 elements per beat; prefetch FIFOs of 2048 bus words;
-  - the resource check: while the DSP estimate exceeds the device, the widest Linear steps down to
-    its next smaller legal width that still reaches the bus (>= 1840 bytes per cycle); when no
-    Linear can, the widest steps below the bus (it then sets the pace, not the memory); if nothing
-    is left, the projection says the build does not fit.
+  - the resource check: while the DSP estimate exceeds the device, the build takes one step: a
+    Linear to its next narrower legal width (below the bus if need be: it then sets the pace, not
+    the memory), or attention to the next smaller number of slices (a divisor of the heads). Two
+    greedy searches pick the step (the fewest tokens/s lost per DSP saved; the most tokens/s kept)
+    and the faster fitting build is projected; if nothing is left, the build does not fit.
 The KV cache stays on chip when it fits beside the prefetch FIFOs in the device's BRAM + URAM;
 otherwise its traffic (K and V of every cached position, int8, per token and layer) is counted
 on the bus, after attention (conservative: nothing else streams meanwhile), and in the roofline.
@@ -101,31 +103,52 @@ def build(name: str, weight_bits: int = 8, budget: dict = U280) -> LayerConfig:
     lanes = {u: w[0] for u, w in widths.items()}
     lanes.update(attn=base.d_head, ln=LN_LANES)
     cols = {u: w[1] for u, w in widths.items() if w[1] > 1}
-    return replace(base, lanes=lanes, cols=cols, softmax_units=min(base.heads, 8), bus_bytes=bus,
+    return replace(base, lanes=lanes, cols=cols, attn_slices=base.heads, softmax_units=1, bus_bytes=bus,
                    prefetch_words=PREFETCH_WORDS)
 
 
 def fit(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U280) -> LayerConfig:
-    """The resource check (module docstring): narrow the widest Linear while the DSPs do not fit."""
+    """The resource check (module docstring): while the DSPs do not fit, take one step, a Linear
+    to its next narrower legal width or attention to the next smaller number of slices; the step
+    is chosen greedily, once by the fewest tokens/s lost per DSP saved and once by the most tokens/s
+    kept, and the faster of the two fitting builds is the one projected."""
     shapes = linear_shapes(cfg)
+    off = not kv_on_chip(cfg, n_ctx, budget)
 
-    def narrowed(cfg: LayerConfig, least: int) -> LayerConfig | None:
-        for u in sorted(shapes, key=lambda u: -cfg.lane(u) * cfg.col(u)):
+    def steps(cfg: LayerConfig) -> list[LayerConfig]:
+        out = []
+        for u in shapes:
             width = cfg.lane(u) * cfg.col(u)
-            smaller = [w for w in linear_widths(*shapes[u], least) if w[0] * w[1] < width]
+            smaller = [w for w in linear_widths(*shapes[u], 1) if w[0] * w[1] < width]
             if smaller:
                 lanes, cols = max(smaller, key=lambda w: w[0] * w[1])
-                return replace(cfg.with_lanes(**{u: lanes}), cols={**cfg.cols, u: cols})
-        return None
+                out.append(replace(cfg.with_lanes(**{u: lanes}), cols={**cfg.cols, u: cols}))
+        fewer = [n for n in range(cfg.attn_slices - 1, 0, -1) if cfg.heads % n == 0]
+        if fewer:
+            out.append(replace(cfg, attn_slices=fewer[0]))
+        return out
 
-    while not resources(cfg, synth, n_ctx, budget).get("fits_dsp", True):
-        # widths that still reach the bus first; below the bus (the unit then sets the pace, not
-        # the memory) only when no Linear can narrow otherwise
-        nxt = narrowed(cfg, cfg.bus_bytes) or narrowed(cfg, 1)
-        if nxt is None:
-            return cfg  # nothing left to narrow: reported as not fitting
-        cfg = nxt
-    return cfg
+    def dsp(c: LayerConfig) -> int:
+        return resources(c, synth, n_ctx, budget)["total"]["DSP"]
+
+    def tps(c: LayerConfig) -> float:
+        return context_tokens_per_s(c, n_ctx, off, step=64)["mean"]
+
+    def search(cfg: LayerConfig, per_dsp: bool) -> LayerConfig:
+        while not resources(cfg, synth, n_ctx, budget).get("fits_dsp", True):
+            here_dsp, here_tps = dsp(cfg), tps(cfg)
+            options = [c for c in steps(cfg) if dsp(c) < here_dsp]
+            if not options:
+                return cfg  # nothing left to narrow: reported as not fitting
+            cfg = (min(options, key=lambda c: (here_tps - tps(c)) / (here_dsp - dsp(c))) if per_dsp
+                   else max(options, key=tps))
+        return cfg
+
+    # two greedy searches (the fewest tokens/s lost per DSP saved; the most tokens/s kept), the
+    # faster fitting build wins
+    found = [search(cfg, per_dsp) for per_dsp in (True, False)]
+    fitting = [c for c in found if resources(c, synth, n_ctx, budget).get("fits_dsp", True)] or found
+    return max(fitting, key=tps)
 
 
 def projected(name: str, weight_bits: int, synth: dict | None, budget: dict = U280) -> LayerConfig:
@@ -206,9 +229,10 @@ def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U
     mem = on_chip_bytes(cfg, n_ctx)
     if not kv_on_chip(cfg, n_ctx, budget):
         mem["kv_cache"] = 0  # off chip
-    out = {"rule": "Linear: cost per MAC, per output column and per unit solved from three synthesized widths "
-                   "(linear_cost); LayerNorm: per-lane cost x projected lanes; attention: x Macs/16, + one "
-                   "synthesized softmax per softmax unit beyond 2; memories: bytes / URAM (36 KB) blocks",
+    out = {"rule": "Linear: cost per lane of an unpaired column and of a column pair, per output column and per "
+                   "unit, solved from four synthesized widths (linear_cost); LayerNorm: per-lane cost x projected "
+                   "lanes; attention, per slice: the synthesized unit x Macs/16, + one synthesized softmax per "
+                   "softmax unit beyond its 2 (- one below); memories: bytes / URAM (36 KB) blocks",
            "memory_bytes": mem,
            "uram_blocks": math.ceil(sum(mem.values()) / URAM_BYTES), "uram_available": budget["uram"],
            "dsp_available": budget["dsp"]}
@@ -228,9 +252,10 @@ def resources(cfg: LayerConfig, synth: dict | None, n_ctx: int, budget: dict = U
     att, sm = blocks.get("attention"), blocks.get("softmax")
     if att and sm:
         # the synthesized attention: module defaults, Macs 16, 2 softmax units; its datapaths scale
-        # with Macs, and each further softmax unit costs one synthesized softmax
+        # with Macs, and each softmax unit more (or fewer) costs one synthesized softmax; per slice
         factor = cfg.lane("attn") / 16
-        scaled["attn"] = {k: round(att[k] * factor + sm[k] * max(cfg.softmax_units - 2, 0)) for k in ("LUT", "FF", "DSP")}
+        scaled["attn"] = {k: round(cfg.attn_slices * (att[k] * factor + sm[k] * (cfg.softmax_units - 2)))
+                          for k in ("LUT", "FF", "DSP")}
     if scaled:
         out["units"] = scaled
         out["total"] = {k: sum(u[k] for u in scaled.values()) for k in ("LUT", "FF", "DSP")}
@@ -247,8 +272,8 @@ def project(budget: dict = U280, synth: dict | None = None) -> dict:
     out = {"assumptions": {**budget, "clock_note": f"ASSUMED {budget['clock_hz'] / 1e6:.0f} MHz, not placed and routed",
                            "bus_bytes_per_cycle": bus_bytes(budget),
                            "build": "perfmodel.project.build: lanes x cols >= 2x the bus (cols > 1 only at lanes = K), "
-                                    "attention Macs = head "
-                                    f"size, softmax units = heads, LN/add {LN_LANES} per beat, {PREFETCH_WORDS}-word "
+                                    "attention one slice per head, Macs = head "
+                                    f"size, one softmax unit per slice, LN/add {LN_LANES} per beat, {PREFETCH_WORDS}-word "
                                     "prefetch FIFOs",
                            "weights": "W8A8 is the RTL's numerics; W4 scales the weight bytes only",
                            "lm_head": "not part of the decoder-layer hardware; the roofline is given with and without it"},
@@ -261,7 +286,8 @@ def project(budget: dict = U280, synth: dict | None = None) -> dict:
             tps = context_tokens_per_s(cfg, m["n_ctx"], off)
             roof = roofline(name, wb, budget["hbm_gbps"], off)
             entry[f"W{wb}"] = {
-                "lanes": dict(cfg.lanes), "cols": {u: cfg.col(u) for u in LINEARS}, "softmax_units": cfg.softmax_units, "kv_cache": "off chip" if off else "on chip",
+                "lanes": dict(cfg.lanes), "cols": {u: cfg.col(u) for u in LINEARS}, "attn_slices": cfg.attn_slices,
+                "softmax_units": cfg.softmax_units, "kv_cache": "off chip" if off else "on chip",
                 "tokens_per_s": tps["mean"], "tokens_per_s_pos0": tps["pos0"], "tokens_per_s_last": tps["last"],
                 "mean_cycles_per_layer": tps["mean_cycles_per_layer"],
                 "roofline_tokens_per_s": roof["tokens_per_s_layers"], "roofline": roof,
@@ -279,18 +305,18 @@ def table(p: dict) -> str:
     lines = [f"PROJECTION at an assumed {a['clock_hz'] / 1e6:.0f} MHz, HBM {a['hbm_gbps']:.0f} GB/s = "
              f"{a['bus_bytes_per_cycle']} B/cycle on the shared weight bus (U280-like); tokens/s over a "
              f"{GPT2['gpt2-small']['n_ctx']}-token context; target >= {100 * p['target_fraction']:.0f}% of the roofline",
-             f"{'model':<12} {'W':>2} {'lanes(xcols) qkv/o/fc1/fc2/attn':<34} {'KV':<9} {'mean':>7} {'pos0':>7} {'last':>7} "
+             f"{'model':<12} {'W':>2} {'lanes(xcols) qkv/o/fc1/fc2/attn slices':<40} {'KV':<9} {'mean':>7} {'pos0':>7} {'last':>7} "
              f"{'roofline':>9} {'fraction':>8} {'DSP est/avail':>14} {'URAM':>9}"]
     for name, e in p["models"].items():
         for w, r in e.items():
             cols = r.get("cols", {})
             ln = "/".join(str(r["lanes"][u]) + (f"x{cols[u]}" if cols.get(u, 1) > 1 else "")
-                          for u in ("qkv", "o", "fc1", "fc2", "attn"))
+                          for u in ("qkv", "o", "fc1", "fc2", "attn")) + f" {r.get('attn_slices', 1)}sl"
             res = r["resources"]
             dsp = (res.get("total") or {}).get("DSP")
             dsp_s = f"{dsp}/{res['dsp_available']}" if dsp is not None else "-"
             uram_s = f"{res['uram_blocks']}/{res['uram_available']}"
-            lines.append(f"{name:<12} {w[1:]:>2} {ln:<34} {r['kv_cache']:<9} {r['tokens_per_s']:>7.0f} "
+            lines.append(f"{name:<12} {w[1:]:>2} {ln:<40} {r['kv_cache']:<9} {r['tokens_per_s']:>7.0f} "
                          f"{r['tokens_per_s_pos0']:>7.0f} {r['tokens_per_s_last']:>7.0f} "
                          f"{r['roofline_tokens_per_s']:>9.0f} {100 * r['roofline_fraction']:>7.1f}% "
                          f"{dsp_s:>14} {uram_s:>9}")

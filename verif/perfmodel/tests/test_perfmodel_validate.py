@@ -83,8 +83,8 @@ def test_roofline_numbers():
 
 def test_projection_report_keys_and_rules():
     """Issue 13's keys per model and weight width, the fraction defined against the roofline, the
-    build rules (lanes x cols >= 2x the bus, cols > 1 only at lanes = K), and GPT-2 medium's KV
-    cache off chip (50 MB)."""
+    build rules (lanes x cols >= 2x the bus, cols > 1 only at lanes = K, one attention slice per
+    head), and GPT-2 medium's KV cache off chip (50 MB)."""
     p = project.project()
     bus = p["assumptions"]["bus_bytes_per_cycle"]
     assert bus == 1840
@@ -98,6 +98,7 @@ def test_projection_report_keys_and_rules():
                 lanes, cols = cfg.lane(u), cfg.col(u)
                 assert k % lanes == 0 and n % cols == 0 and lanes * cols >= 2 * bus
                 assert cols == 1 or lanes == k
+            assert cfg.attn_slices == cfg.heads and cfg.softmax_units == 1  # one head per attention slice
     assert p["models"]["gpt2-medium"]["W8"]["kv_cache"] == "off chip"
     assert p["models"]["gpt2-small"]["W8"]["kv_cache"] == "on chip"
 
