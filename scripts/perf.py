@@ -194,7 +194,7 @@ def measure() -> tuple[list[dict], list[dict], list[str]]:
     return extra, speeds, notes
 
 
-def plot(rows: list[dict], proj: dict, synth: dict, path: Path) -> None:
+def plot(rows: list[dict], proj: dict, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -226,12 +226,8 @@ def plot(rows: list[dict], proj: dict, synth: dict, path: Path) -> None:
     styles = {"W8": "-", "W4": "--"}
     a = proj["assumptions"]
     for name, e in proj["models"].items():
-        n_ctx = project.GPT2[name]["n_ctx"]
         for w, r in e.items():
-            cfg = project.projected(name, int(w[1:]), synth)
-            off = r["kv_cache"] == "off chip"
-            pos = list(range(0, n_ctx, 32))
-            tps = [cfg.clock_hz / (project.layer_cycles_at(cfg, p, off) * cfg.layers) for p in pos]
+            pos, tps = zip(*sorted((int(p), t) for p, t in r["tokens_per_s_by_pos"].items()))
             ax2.plot(pos, tps, styles[w], color=colors[name],
                      label=f"{name} {w}: mean {r['tokens_per_s']:.0f}/s, {100 * r['roofline_fraction']:.0f}% of roofline")
             ax2.axhline(r["roofline_tokens_per_s"], color=colors[name], lw=0.8, ls=":" if w == "W8" else "-.",
@@ -333,7 +329,7 @@ def _main(argv=None) -> int:
         "seconds": round(time.time() - t_start, 1),
     }
     cli.write_atomic(OUT, json.dumps(report, indent=1, default=str) + "\n")
-    plot(rows, proj, resources, PNG)
+    plot(rows, proj, PNG)
     for n in notes:
         print(f"note: {n}")
     print(f"written {OUT.relative_to(ROOT)}, {PNG.relative_to(ROOT)} and {TIMELINE_PNG.relative_to(ROOT)} "

@@ -184,7 +184,7 @@ def context_tokens_per_s(cfg: LayerConfig, n_ctx: int, kv_off_chip: bool, step: 
     mean_cycles = sum(cycles) / len(cycles)
     per_token = lambda c: cfg.clock_hz / (c * cfg.layers)  # noqa: E731
     return {"mean": per_token(mean_cycles), "pos0": per_token(cycles[0]), "last": per_token(cycles[-1]),
-            "mean_cycles_per_layer": mean_cycles}
+            "mean_cycles_per_layer": mean_cycles, "by_pos": {p: per_token(c) for p, c in zip(positions, cycles)}}
 
 
 def roofline(name: str, weight_bits: int, hbm_gbps: float = U280["hbm_gbps"], kv_off_chip: bool = False) -> dict:
@@ -289,7 +289,7 @@ def project(budget: dict = U280, synth: dict | None = None) -> dict:
                 "lanes": dict(cfg.lanes), "cols": {u: cfg.col(u) for u in LINEARS}, "attn_slices": cfg.attn_slices,
                 "softmax_units": cfg.softmax_units, "kv_cache": "off chip" if off else "on chip",
                 "tokens_per_s": tps["mean"], "tokens_per_s_pos0": tps["pos0"], "tokens_per_s_last": tps["last"],
-                "mean_cycles_per_layer": tps["mean_cycles_per_layer"],
+                "mean_cycles_per_layer": tps["mean_cycles_per_layer"], "tokens_per_s_by_pos": tps["by_pos"],
                 "roofline_tokens_per_s": roof["tokens_per_s_layers"], "roofline": roof,
                 "roofline_fraction": tps["mean"] / roof["tokens_per_s_layers"],
                 "critical_path_at_last_pos": {k: round(v) for k, v in
