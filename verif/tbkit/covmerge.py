@@ -52,7 +52,8 @@ def merge_dat(paths, rtl_dir: Path) -> dict[tuple, int]:
 #     and verified by the attention launchers (verif/testplans/attention.yml);
 #   dot_int: the dot product of linear.sv and attn_score.sv, reported with linear (its
 #     extremes test drives the widest products); the attention runs' hits count there too.
-FOLDED_INTO = {"kv_cache": "attention", "attn_score": "attention", "attn_value": "attention", "dot_int": "linear"}
+FOLDED_INTO = {"kv_cache": "attention", "attn_score": "attention", "attn_value": "attention",
+               "attention_slices": "attention", "dot_int": "linear", "dot_int_pair": "linear"}
 
 
 def block_of_file(file: str) -> str:

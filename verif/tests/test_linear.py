@@ -13,7 +13,7 @@ from tbkit.runner import SIMS, expect_rejected, param_tag, run_block, sources
 SOURCES = sources("tb_linear")
 
 SMALL = [dict(Lanes=8, K=64, N=24), dict(Lanes=4, K=4, N=7, OutBits=16),  # O and FC2 output int16
-         dict(Lanes=4, K=16, N=12, Cols=3),                                  # output-parallel
+         dict(Lanes=4, K=16, N=12, Cols=3, OutBits=32),  # output-parallel, outputs ~ the accumulators
          dict(Lanes=8, K=8, N=8, Cols=2, OutBits=16)]                        # one x beat per group
 VERILATOR_ONLY = [dict(Lanes=1, K=48, N=5), dict(Lanes=32, K=96, N=33), dict(Lanes=16, K=64, N=40, Cols=8)]
 GPT2 = [dict(Lanes=64, K=768, N=3072), dict(Lanes=64, K=3072, N=768, OutBits=16)]  # FC1, FC2
