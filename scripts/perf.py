@@ -49,7 +49,7 @@ RUNS = REPORTS / "runs.jsonl"
 TINY = [("verilator", 8, 128, 384, 8), ("verilator", 8, 128, 512, 8), ("verilator", 8, 512, 128, 16),
         ("verilator", 16, 128, 128, 16), ("verilator", 32, 512, 128, 16),
         ("icarus", 8, 128, 384, 8), ("icarus", 16, 768, 768, 8),
-        ("verilator", 128, 128, 384, 8, 2), ("icarus", 16, 128, 128, 16, 4),
+        ("verilator", 128, 256, 384, 8, 2), ("icarus", 16, 128, 128, 16, 4),
         ("verilator", 768, 768, 2304, 8, 3), ("verilator", 1024, 1024, 1024, 16, 2)]
 
 
