@@ -353,9 +353,10 @@ def _sby(unit: Unit, job: Job) -> dict:
     if twin:  # a twin's counterexample may need more steps than the induction depth
         depth = int(twin.get("depth", max(depth, unit.live_depth)))
     files, script = _files_and_script(unit, workdir, defines, replace)
-    # A twin must fail, which already shows its assumptions satisfiable up to the failing step:
-    # it skips smtbmc's per-step assumption check (--presat), about half of a BMC step's work.
-    engine = f"smtbmc --nopresat {SOLVER}" if twin or not unit.presat else f"smtbmc {SOLVER}"
+    # presat = false (units.toml): no per-step assumption check (--nopresat), for the unit's twins
+    # too. Other units keep it, twins included: without it the solver may report a twin's failure
+    # on another property than its `expect` (gelu's tlast_dropped did, in its k-induction).
+    engine = f"smtbmc {SOLVER}" if unit.presat else f"smtbmc --nopresat {SOLVER}"
     sby = (f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\n{engine}\n\n"
            f"[script]\n{script}\n[files]\n" + "\n".join(files) + "\n")
     sbyfile = workdir / f"{name}.sby"
