@@ -48,15 +48,15 @@ def rtl_parameters(cfg: dict, lanes: int = 128, attn_macs: int | None = None, nu
         **({} if cols == 1 else dict(ColsQkv=cols, ColsO=cols, ColsFc1=cols, ColsFc2=cols)),
         **({} if attn_slices == 1 else dict(AttnSlices=attn_slices)),
     )
-    if heads % attn_slices or (lanes > d // attn_slices and lanes % (d // attn_slices)) or \
-            (lanes < d // attn_slices and (d // attn_slices) % lanes):
-        raise ValueError(f"attn_slices={attn_slices} must divide n_head={heads}, and lanes={lanes} must divide "
-                         f"a slice's {d // max(attn_slices, 1)} outputs or be a multiple of them")
     for name, n in (("D", d), ("DFfn", cfg["d_ffn"])):
         if n % lanes:
             raise ValueError(f"{name}={n} is not a multiple of lanes={lanes}")
     if d % resid_lanes or lanes % resid_lanes or resid_lanes & (resid_lanes - 1):
         raise ValueError(f"resid_lanes={resid_lanes} must be a power of two dividing D={d} and lanes={lanes}")
+    if attn_slices > 1 and (heads % attn_slices or (lanes > d // attn_slices and lanes % (d // attn_slices)) or
+                            (lanes < d // attn_slices and (d // attn_slices) % lanes)):
+        raise ValueError(f"attn_slices={attn_slices} must divide n_head={heads}, and lanes={lanes} must divide "
+                         f"a slice's {d // attn_slices} outputs or be a multiple of them")
     if d % cols or cfg["d_ffn"] % cols or macs % cols or resid_lanes % cols or lanes % cols:
         raise ValueError(f"cols={cols} must divide D={d}, d_ffn={cfg['d_ffn']}, the attention MACs ({macs}), "
                          f"resid_lanes={resid_lanes} and lanes={lanes}")
