@@ -389,17 +389,19 @@ SLICE_FIFO_LATENCY = 1
 
 
 def attention_slices(qkv: Stream, heads: int, d_head: int, length: int, macs: int, softmax_units: int = 2,
-                     out_lanes: int = 1, slices: int = 1) -> Stream:
-    """Output stream for the QKV input stream `qkv` (its beats carry 3*D/qkv.beats elements)."""
+                     out_lanes: int = 1, slices: int = 1, kv_heads: int | None = None) -> Stream:
+    """Output stream for the QKV input stream `qkv` ([q | k | v]: D + 2*KvD elements in qkv.beats)."""
     if slices == 1:
         return attention(qkv.last + 1, heads, d_head, length, macs, softmax_units, out_lanes)
     d = heads * d_head
     sd = d // slices
     slice_out = min(out_lanes, sd)
-    seg = qkv.beats // (3 * slices)  # beats of one slice's q (= k = v) segment
+    kv_d = (kv_heads or heads) * d_head
+    lanes = (d + 2 * kv_d) // qkv.beats
+    kv_seg = kv_d // slices // lanes  # beats of one slice's k (and v) segment
     emit, first = -math.inf, None
     for s in range(slices):
-        last_in = qkv.beat_time(3 * slices * seg - (slices - 1 - s) * seg - 1)  # the end of its v segment
+        last_in = qkv.beat_time(qkv.beats - (slices - 1 - s) * kv_seg - 1)  # the end of its v segment
         o = attention(last_in + 1, heads // slices, d_head, length, macs, softmax_units, slice_out)
         for i in range(o.beats):  # in head order, each beat once it has left its slice's FIFO
             emit = max(emit + 1, o.beat_time(i) + SLICE_FIFO_LATENCY)

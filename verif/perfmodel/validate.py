@@ -69,7 +69,8 @@ def attention_row(m: dict) -> dict | None:
         pred = units.attention_cycles(d, heads, pos + 1, macs, units_)["cycles"]
     else:  # rtl/attention_slices.sv: from the measured QKV stream (its first beat relative to its last)
         qkv = units.Stream(m["qkv_first"], 0, m["qkv_beats"])
-        pred = units.attention_slices(qkv, heads, d // heads, pos + 1, macs, units_, m["out_lanes"], slices).last
+        pred = units.attention_slices(qkv, heads, d // heads, pos + 1, macs, units_, m["out_lanes"], slices,
+                                      int(m.get("kv_heads", heads))).last
         cfg["slices"] = slices
     return row("perf_attention", "attention", cfg, pred, cycles)
 

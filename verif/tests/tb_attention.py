@@ -417,7 +417,7 @@ class PerfTest(AttentionTest):
         rows = []
         for p, i, o, ps in zip(positions, ins, outs, poss):
             model = units.attention_slices(units.Stream.of(i), HEADS, HD, p + 1, MACS, SM_UNITS, OUT_LANES,
-                                           SLICES).last - i.last
+                                           SLICES, KV_HEADS).last - i.last
             rows.append(dict(d=D, heads=HEADS, kv_heads=KV_HEADS, elem_bits=ELEM_BITS, pos=p, macs_per_cycle=MACS, softmax_units=SM_UNITS,
                              slices=SLICES, out_lanes=OUT_LANES, qkv_beats=i.beats, qkv_first=i.first - i.last,
                              cycles=o.last - i.last, analytical_cycles=(p + 1) * D // MACS,
