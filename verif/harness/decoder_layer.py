@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge
 
+from perfmodel.layer import RTL_NAME
 from tbkit import memh
 from tbkit.words import word
 from tbkit.runner import sources
@@ -20,7 +21,6 @@ SOURCES = sources("tb_decoder_layer")
 TOP = "tb_decoder_layer"
 
 UNITS = ("qkv", "o", "fc1", "fc2")
-RTL_NAME = {"qkv": "Qkv", "o": "O", "fc1": "Fc1", "fc2": "Fc2"}  # decoder_layer.sv's Lanes<U>, Cols<U>
 # The quantizer's name of every field of sllm_pkg::layer_cfg_t (tb_decoder_layer.sv's mem8 word).
 LAYER_CFG_NAMES = {
     "ln1_eps_v": "ln1.eps_v", "ln2_eps_v": "ln2.eps_v",

@@ -27,6 +27,7 @@ from . import units
 from .units import Stream
 
 LINEARS = ("qkv", "o", "fc1", "fc2")
+RTL_NAME = {"qkv": "Qkv", "o": "O", "fc1": "Fc1", "fc2": "Fc2"}  # decoder_layer.sv's Lanes<U>, Cols<U>
 UNITS = LINEARS + ("attn",)
 
 
@@ -86,10 +87,9 @@ class LayerConfig:
 def layer_config_from_rtl(params: dict, pos: int) -> LayerConfig:
     """decoder_layer.sv parameters (its defaults where absent) -> LayerConfig (LN/add at ResidLanes
     elements per beat)."""
-    lanes = {"qkv": params.get("LanesQkv", 128), "o": params.get("LanesO", 128), "fc1": params.get("LanesFc1", 128),
-             "fc2": params.get("LanesFc2", 128), "attn": params.get("AttnMacs", 16), "ln": params.get("ResidLanes", 16)}
-    cols = {u: params[f"Cols{n}"] for u, n in (("qkv", "Qkv"), ("o", "O"), ("fc1", "Fc1"), ("fc2", "Fc2"))
-            if params.get(f"Cols{n}", 1) != 1}
+    lanes = {u: params.get(f"Lanes{n}", 128) for u, n in RTL_NAME.items()}
+    lanes.update(attn=params.get("AttnMacs", 16), ln=params.get("ResidLanes", 16))
+    cols = {u: params[f"Cols{n}"] for u, n in RTL_NAME.items() if params.get(f"Cols{n}", 1) != 1}
     return LayerConfig(d=params.get("D", 128), heads=params.get("Heads", 4), d_ffn=params.get("DFfn", 512),
                        layers=params.get("NumLayers", 1), pos=pos, lanes=lanes, cols=cols,
                        softmax_units=params.get("SoftmaxUnits", 2), attn_slices=params.get("AttnSlices", 1),
