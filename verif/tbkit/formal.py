@@ -593,13 +593,14 @@ def run_unit(name: str, slow: bool = False, jobs: int = 1, only_slow: bool = Fal
         results = list(ex.map(lambda j: run_job(unit, j), todo))
     entry = merge_unit(unit, results)
     if report:
-        update_report(entry, time.time() - t0)
+        update_report(entry, time.time() - t0, deep_only=only_slow)
     return entry
 
 
-def update_report(entry: dict, seconds: float) -> None:
-    """Put one unit's entry into formal.json (pytest workers run units in parallel: locked). A deep
-    run's properties are merged into the unit's default-run entry, keeping the stronger result."""
+def update_report(entry: dict, seconds: float, deep_only: bool = False) -> None:
+    """Put one unit's entry into formal.json (pytest workers run units in parallel: locked). A deep-only
+    run's properties are merged into the unit's default-run entry, keeping the stronger result and
+    the default run's twins (the deep run did not run them: its entry lists them as "not run")."""
     import fcntl
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     with open(REPORT.with_suffix(".lock"), "w") as lock:
@@ -607,7 +608,7 @@ def update_report(entry: dict, seconds: float) -> None:
         data = json.loads(REPORT.read_text()) if REPORT.is_file() else {}
         units = {u["unit"]: u for u in data.get("units", [])}
         old = units.get(entry["unit"])
-        if old and not entry["twins"] and old.get("twins"):  # a deep-only run: keep the twins
+        if old and deep_only:
             props = {p["name"]: p for p in old["properties"]}
             for p in entry["properties"]:
                 q = props.get(p["name"])

@@ -3,6 +3,8 @@ k-induction proof, its bounded liveness (BMC), the structural no-combinational-p
 known-bad twins, which must all FAIL. The deeper BMC runs are @pytest.mark.slow. Each test merges its
 unit into sim_build/reports/formal.json; `make formal` (tbkit.formal.main) runs them all at once."""
 
+import json
+
 import pytest
 
 from tbkit import formal
@@ -40,3 +42,20 @@ def test_every_stream_port_is_checked():
         prefixes = {n.rsplit("_", 1)[0] for _, n, _ in ports if n.endswith("_tvalid")}
         missing = prefixes - set(unit.inputs) - set(unit.outputs)
         assert not missing, f"{name}: stream ports without a checker: {sorted(missing)} (add them to units.toml)"
+
+
+def test_deep_run_keeps_the_twins(tmp_path, monkeypatch):
+    """A deep-only run (test_formal_deep) merges its properties into the unit's entry in formal.json
+    and keeps the twins of the default run, which it did not run itself."""
+    monkeypatch.setattr(formal, "REPORT", tmp_path / "formal.json")
+    name = next(n for n, u in formal.load_spec().items() if u.twins and u.slow_live_depth)
+    twins = [{"name": "t", "failed_as_expected": True, "status": "FAIL"}]
+    prop = {"name": "u.live_wait", "kind": "liveness", "status": "bounded", "depth": 10}
+    base = {"unit": name, "properties": [prop], "twins": twins, "counterexamples": [], "errors": [], "runs": []}
+    formal.update_report(base, 1.0)
+    deep = {**base, "properties": [{**prop, "depth": 30}],
+            "twins": [{"name": "t", "failed_as_expected": False, "status": "not run"}]}
+    formal.update_report(deep, 1.0, deep_only=True)
+    entry = next(u for u in json.loads(formal.REPORT.read_text())["units"] if u["unit"] == name)
+    assert entry["twins"] == twins
+    assert entry["properties"][0]["depth"] == 30
