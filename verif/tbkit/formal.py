@@ -333,8 +333,15 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
     defs = " ".join(f"-D {d}" for d in ["FORMAL", *defines])
     script = (f"read_slang -j 1 -I . {defs} --top f_{unit.name} {read}\n"
               f"prep -top f_{unit.name}\n"
-              + "".join(f"cutpoint {sel}\n" for sel in unit.cut))
+              + "".join(f"cutpoint {sel}{NOT_PROPERTIES}\n" for sel in unit.cut))
     return [f"{n} {p}" for n, p in files], script
+
+
+# A cut (units.toml) reaches the design, never the property files' own cells (a multiplication in
+# an invariant, e.g. weight_prefetch's units held, would become a free value and fail): yosys
+# selections minus every cell whose source is one of those files (their names in the [files] list).
+NOT_PROPERTIES = "".join(f" a:src={pat} %d" for pat in ("fprops_*", "axis_props__*", "axis_track.sv*",
+                                                         "start_done_props.sv*"))
 
 
 def _sby(unit: Unit, job: Job) -> dict:

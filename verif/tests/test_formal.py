@@ -59,3 +59,16 @@ def test_deep_run_keeps_the_twins(tmp_path, monkeypatch):
     entry = next(u for u in json.loads(formal.REPORT.read_text())["units"] if u["unit"] == name)
     assert entry["twins"] == twins
     assert entry["properties"][0]["depth"] == 30
+
+
+def test_every_stream_module_has_a_unit():
+    """Every RTL module with an AXI4-Stream port has a formal unit (a [unit.*] whose top it is), or
+    is listed under [part_of] with the unit that checks it."""
+    import tomllib
+    tops = {u.top for u in formal.load_spec().values()}
+    part_of = tomllib.loads(formal.SPEC.read_text()).get("part_of", {})
+    missing = [f.stem for f in sorted(formal.RTL.glob("*.sv"))
+               if "_tvalid" in f.read_text() and f.stem not in tops and f.stem not in part_of]
+    assert not missing, f"modules with stream ports and no formal unit: {missing} (add them to verif/formal/units.toml)"
+    stale = [m for m in part_of if not (formal.RTL / f"{m}.sv").is_file()]
+    assert not stale, f"[part_of] names modules that are not in rtl/: {stale}"
