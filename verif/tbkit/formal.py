@@ -653,19 +653,22 @@ def explain(entry: dict) -> str:
 
 
 def _table(entries: list[dict]) -> str:
-    rows = ["unit            proven bounded failed unknown  twins(failed/expected)  result  liveness"]
+    spec = load_spec()
+    width = max([len(e["unit"]) for e in entries] + [4])
+    rows = [f"{'unit':<{width}} proven bounded failed unknown  twins(failed/expected)  result  liveness"]
     for e in entries:
         c = {s: sum(p["status"] == s for p in e["properties"]) for s in RANK}
         tw = f"{sum(t['failed_as_expected'] for t in e['twins'])}/{len(e['twins'])}"
         depth = max((p["depth"] for p in e["properties"] if p["status"] == "bounded"), default=0)
         live = [p for p in e["properties"] if p["kind"] == "liveness"]
+        deep = spec[e["unit"]].slow_live_depth if e["unit"] in spec else 0
         if not live:
-            lv = "-"
+            lv = f"in --full only (BMC depth {deep})" if deep else "-"
         elif any(p.get("window_reached") is False for p in live):
             lv = f"window not reached at BMC depth {depth}: not proven (see the note)"
         else:
             lv = "proven" if all(p["status"] == "proven" for p in live) else f"bounded, BMC depth {depth}"
-        rows.append(f"{e['unit']:<15} {c['proven']:>6} {c['bounded']:>7} {c['failed']:>6} {c['unknown']:>7}  "
+        rows.append(f"{e['unit']:<{width}} {c['proven']:>6} {c['bounded']:>7} {c['failed']:>6} {c['unknown']:>7}  "
                     f"{tw:>22}  {'ok' if unit_ok(e) else 'FAIL':<6}  {lv}")
     return "\n".join(rows)
 
