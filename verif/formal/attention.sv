@@ -4,7 +4,10 @@
 //   inv_no_error_write  a token whose beat raised pos_error or layer_error (pos >= MaxSeq or
 //                       layer >= NumLayers, decided here from the accepted s_axis_pos beat) never
 //                       writes a K or V cache row: no cache load write until the next token beat;
-//   inv_sticky          pos_error / layer_error, once set, stay set until reset.
+//   inv_sticky          pos_error / layer_error, once set, stay set until reset;
+//   axis_props.stream_* the AXI4-Stream output rules on the internal probability stream from
+//                       attn_score to attn_value (the shared checker, asserted: attn_score is its
+//                       source), so the parts' one stream between them is checked too.
 
 `default_nettype none
 
@@ -22,8 +25,15 @@ module attention_fprops
   input wire logic   pos_error,
   input wire logic   layer_error,
   input wire logic   k_we,
-  input wire logic   v_we
+  input wire logic   v_we,
+  input wire logic [15:0] p_data,
+  input wire logic   p_last,
+  input wire logic   p_valid,
+  input wire logic   p_ready
 );
+  axis_props #(.DataWidth(16), .Input(1'b0), .MaxWait(-1)) u_p_stream (
+    .clk, .rst_n, .tvalid(p_valid), .tready(p_ready), .tdata(p_data), .tlast(p_last), .coop(1'b0), .hs()
+  );
   wire tok_hs  = s_axis_pos_tvalid && s_axis_pos_tready;
   wire tok_bad = (32'(s_axis_pos_tdata.pos) >= MaxSeq) || (32'(s_axis_pos_tdata.layer) >= NumLayers);
   logic bad_q, past_pos_err, past_layer_err, past_rst_n;

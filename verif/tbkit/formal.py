@@ -91,7 +91,7 @@ def load_spec() -> dict[str, Unit]:
     units = {}
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
                  "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "twin", "note"}
-    twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth"}
+    twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth", "slow"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
         bad = sorted(set(u) - unit_keys) + [f"twin.{k}" for t in u.get("twin", []) for k in sorted(set(t) - twin_keys)]
@@ -322,7 +322,9 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
         (gen / fname).write_text(text)
     rtl_files = [replace.get(f.name, f) for f in unit_sources(unit)]
     files = [(f.name, f) for f in rtl_files] + [(h.name, h) for h in headers()]
-    formal = [(f.name, f) for f in (FORMAL / "axis_track.sv", FORMAL / "start_done_props.sv")]
+    # the shared trackers, and the stream checker itself for a unit's internal streams (the ports'
+    # renamed copies below name their port in the report)
+    formal = [(f.name, f) for f in (FORMAL / "axis_track.sv", FORMAL / "start_done_props.sv", FORMAL / "axis_props.sv")]
     if unit.props_file:
         formal.append((f"fprops_{unit.name}.sv", unit.props_file))
     for other in unit.bind:  # property files of instantiated units, bound into their instances
@@ -340,7 +342,7 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
 # A cut (units.toml) reaches the design, never the property files' own cells (a multiplication in
 # an invariant, e.g. weight_prefetch's units held, would become a free value and fail): yosys
 # selections minus every cell whose source is one of those files (their names in the [files] list).
-NOT_PROPERTIES = "".join(f" a:src={pat} %d" for pat in ("fprops_*", "axis_props__*", "axis_track.sv*",
+NOT_PROPERTIES = "".join(f" a:src={pat} %d" for pat in ("fprops_*", "axis_props*", "axis_track.sv*",
                                                          "start_done_props.sv*"))
 
 
@@ -449,7 +451,8 @@ def jobs_for(unit: Unit, slow: bool = False) -> list[Job]:
     if comb_pairs(unit):
         jobs.append(Job(unit.name, "struct"))
     for t in unit.twins:
-        jobs.append(Job(unit.name, t["task"], twin=t["name"]))
+        if slow or not t.get("slow"):
+            jobs.append(Job(unit.name, t["task"], twin=t["name"], slow=bool(t.get("slow"))))
     if slow and unit.slow_live_depth:
         jobs.append(Job(unit.name, "live_deep", slow=True))
     return jobs
@@ -560,6 +563,9 @@ def merge_unit(unit: Unit, results: list[dict]) -> dict:
     twins = []
     for t in unit.twins:
         res = next((r for r in results if r.get("twin") == t["name"]), None)
+        if res is None and t.get("slow"):
+            continue  # a --full twin, not run in the default set
+
         ok = bool(res) and res["status"] == "FAIL"
         caught = []
         if res and res["task"] == "struct":
@@ -621,7 +627,10 @@ def update_report(entry: dict, seconds: float, deep_only: bool = False) -> None:
                 q = props.get(p["name"])
                 if q is None or RANK[p["status"]] == 0 or (RANK[q["status"]], q["depth"]) < (RANK[p["status"]], p["depth"]):
                     props[p["name"]] = p
+            twins = {t["name"]: t for t in old["twins"]}
+            twins.update({t["name"]: t for t in entry["twins"] if t["status"] != "not run"})
             entry = {**old, "properties": sorted(props.values(), key=lambda p: (p["kind"], p["name"])),
+                     "twins": list(twins.values()),
                      "counterexamples": old["counterexamples"] + entry["counterexamples"],
                      "errors": old["errors"] + entry["errors"], "runs": old["runs"] + entry["runs"]}
         units[entry["unit"]] = entry

@@ -10,7 +10,7 @@ import pytest
 from tbkit import formal
 
 UNITS = list(formal.load_spec())
-DEEP = [n for n, u in formal.load_spec().items() if u.slow_live_depth]
+DEEP = [n for n, u in formal.load_spec().items() if u.slow_live_depth or any(t.get("slow") for t in u.twins)]
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -24,6 +24,7 @@ def test_formal(unit):
 def test_formal_deep(unit):
     entry = formal.run_unit(unit, slow=True, only_slow=True)
     bad = [p for p in entry["properties"] if p["status"] not in ("proven", "bounded")]
+    bad += [t for t in entry["twins"] if t["status"] != "not run" and not t["failed_as_expected"]]  # --full twins
     assert entry["properties"] and not bad and not entry["errors"], f"deep BMC of {unit} failed:\n" + formal.explain(entry)
 
 
