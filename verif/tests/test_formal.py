@@ -4,6 +4,7 @@ known-bad twins, which must all FAIL. The deeper BMC runs are @pytest.mark.slow.
 unit into sim_build/reports/formal.json; `make formal` (tbkit.formal.main) runs them all at once."""
 
 import json
+import tomllib
 
 import pytest
 
@@ -46,26 +47,26 @@ def test_every_stream_port_is_checked():
 
 
 def test_deep_run_keeps_the_twins(tmp_path, monkeypatch):
-    """A deep-only run (test_formal_deep) merges its properties into the unit's entry in formal.json
-    and keeps the twins of the default run, which it did not run itself."""
+    """A deep-only run (test_formal_deep) merges its properties into the unit's entry in formal.json,
+    keeps the twins of the default run, which it did not run itself, and adds its own (--full) twins."""
     monkeypatch.setattr(formal, "REPORT", tmp_path / "formal.json")
     name = next(n for n, u in formal.load_spec().items() if u.twins and u.slow_live_depth)
     twins = [{"name": "t", "failed_as_expected": True, "status": "FAIL"}]
     prop = {"name": "u.live_wait", "kind": "liveness", "status": "bounded", "depth": 10}
     base = {"unit": name, "properties": [prop], "twins": twins, "counterexamples": [], "errors": [], "runs": []}
     formal.update_report(base, 1.0)
+    slow_twin = {"name": "s", "failed_as_expected": True, "status": "FAIL"}
     deep = {**base, "properties": [{**prop, "depth": 30}],
-            "twins": [{"name": "t", "failed_as_expected": False, "status": "not run"}]}
+            "twins": [{"name": "t", "failed_as_expected": False, "status": "not run"}, slow_twin]}
     formal.update_report(deep, 1.0, deep_only=True)
     entry = next(u for u in json.loads(formal.REPORT.read_text())["units"] if u["unit"] == name)
-    assert entry["twins"] == twins
+    assert entry["twins"] == twins + [slow_twin]
     assert entry["properties"][0]["depth"] == 30
 
 
 def test_every_stream_module_has_a_unit():
     """Every RTL module with an AXI4-Stream port has a formal unit (a [unit.*] whose top it is), or
     is listed under [part_of] with the unit that checks it."""
-    import tomllib
     tops = {u.top for u in formal.load_spec().values()}
     part_of = tomllib.loads(formal.SPEC.read_text()).get("part_of", {})
     missing = [f.stem for f in sorted(formal.RTL.glob("*.sv"))
