@@ -46,8 +46,8 @@ RUNS = REPORTS / "runs.jsonl"
 # The tiny GPT-2 (d=128, 4 heads, d_FFN=512) Linear shapes: (sim, Lanes, K, N, OutBits[, Cols]),
 # and output-parallel ones (Cols > 1) within 2x of the projection's widths: GPT-2-small QKV at
 # 384 x 3 (1152 MACs per cycle; projected 768 x 2 and x 3) and GPT-2-medium O at 512 x 2 (projected
-# 1024 x 2). Lanes = K is measured in the whole layer (LAYER below): a lone test_perf whose x
-# vector is one beat loses it to the first reset (open: docs/performance.md).
+# 1024 x 2). Lanes = K is measured in the whole layer (LAYER below); a lone test_perf whose x
+# vector is one beat also runs (test_linear.py's test_linear_single_beat_perf).
 TINY = [("verilator", 8, 128, 384, 8), ("verilator", 8, 128, 512, 8), ("verilator", 8, 512, 128, 16),
         ("verilator", 16, 128, 128, 16), ("verilator", 32, 512, 128, 16),
         ("icarus", 8, 128, 384, 8), ("icarus", 16, 768, 768, 8),

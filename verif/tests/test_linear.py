@@ -2,7 +2,8 @@
 
 Default regression: small shapes on both simulators (every test of tb_linear), output-parallel
 (Cols > 1) shapes among them, the two GPT-2-sized shapes on Verilator (a short subset: smoke, idle + backpressure,
-weight starvation, perf; one vector each), and the build-time rejection
+weight starvation, perf; one vector each), a lone test_perf with one x beat per vector (K == Lanes),
+and the build-time rejection
 of K % Lanes != 0 and N % Cols != 0 on both simulators. The Lanes 1..64 sweep and GPT-2 on Icarus are marked slow.
 """
 
@@ -42,6 +43,16 @@ def test_linear_verilator(params):
 @pytest.mark.parametrize("params", GPT2, ids=param_tag)
 def test_linear_gpt2(params):
     run_linear("verilator", params, transactions=1, testcase=GPT2_TESTS)
+
+
+# One x beat per vector (K == Lanes) and an output longer than drain's 20-cycle tail: a lone
+# test_perf vector once slipped past env.drain (its source idle before its monitor saw the beat).
+SINGLE_BEAT = [dict(Lanes=16, K=16, N=128), dict(Lanes=16, K=16, N=128, Cols=2)]
+
+
+@pytest.mark.parametrize("params", SINGLE_BEAT, ids=param_tag)
+def test_linear_single_beat_perf(params):
+    run_linear("verilator", params, testcase="test_perf")
 
 
 @pytest.mark.slow
