@@ -77,7 +77,6 @@ class Unit:
     bind: list[str]
     cut: list[str] = field(default_factory=list)  # yosys selections whose outputs become free (cutpoint)
     presat: bool = True  # smtbmc's per-step check that the assumptions are satisfiable (BMC, proofs)
-    timeout: int = 0  # seconds per sby run (0: TIMEOUT)
     twins: list[dict] = field(default_factory=list)
     note: str = ""
 
@@ -91,7 +90,7 @@ def load_spec() -> dict[str, Unit]:
     raw = tomllib.loads(SPEC.read_text())
     units = {}
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
-                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "timeout", "twin", "note"}
+                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "twin", "note"}
     twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth", "slow"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
@@ -107,7 +106,6 @@ def load_spec() -> dict[str, Unit]:
             prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
             slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
             bind=u.get("bind", []), cut=u.get("cut", []), presat=bool(u.get("presat", True)),
-            timeout=int(u.get("timeout", 0)),
             twins=u.get("twin", []), note=u.get("note", ""))
     return units
 
@@ -375,7 +373,7 @@ def _sby(unit: Unit, job: Job) -> dict:
     run_dir = workdir / "run"
     t0 = time.time()
     proc = subprocess.run(_nice([str(_tool("yowasp-sby")), "-f", "-d", str(run_dir), str(sbyfile)]), cwd=workdir,
-                          capture_output=True, text=True, env=tool_env(), timeout=unit.timeout or TIMEOUT)
+                          capture_output=True, text=True, env=tool_env(), timeout=TIMEOUT)
     seconds = time.time() - t0
     log = proc.stdout + proc.stderr
     (workdir / "sby.log").write_text(log)
