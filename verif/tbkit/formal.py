@@ -565,7 +565,6 @@ def merge_unit(unit: Unit, results: list[dict]) -> dict:
         res = next((r for r in results if r.get("twin") == t["name"]), None)
         if res is None and t.get("slow"):
             continue  # a --full twin, not run in the default set
-
         ok = bool(res) and res["status"] == "FAIL"
         caught = []
         if res and res["task"] == "struct":
