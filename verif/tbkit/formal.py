@@ -333,17 +333,14 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
     files += formal
     read = " ".join(n for n, _ in files if n.endswith(".sv"))
     defs = " ".join(f"-D {d}" for d in ["FORMAL", *defines])
+    # A cut (units.toml) reaches the design, never the cells of the property files above (a
+    # multiplication in an invariant, e.g. weight_prefetch's units held, would become a free value
+    # and fail): each selection minus every cell whose source is one of those files.
+    not_properties = "".join(f" a:src={n}* %d" for n, _ in formal)
     script = (f"read_slang -j 1 -I . {defs} --top f_{unit.name} {read}\n"
               f"prep -top f_{unit.name}\n"
-              + "".join(f"cutpoint {sel}{NOT_PROPERTIES}\n" for sel in unit.cut))
+              + "".join(f"cutpoint {sel}{not_properties}\n" for sel in unit.cut))
     return [f"{n} {p}" for n, p in files], script
-
-
-# A cut (units.toml) reaches the design, never the property files' own cells (a multiplication in
-# an invariant, e.g. weight_prefetch's units held, would become a free value and fail): yosys
-# selections minus every cell whose source is one of those files (their names in the [files] list).
-NOT_PROPERTIES = "".join(f" a:src={pat} %d" for pat in ("fprops_*", "axis_props*", "axis_track.sv*",
-                                                         "start_done_props.sv*"))
 
 
 def _sby(unit: Unit, job: Job) -> dict:
