@@ -124,7 +124,8 @@ class BlockEnv(uvm_env):
         self.sinks = {
             p: AxisSinkAgent(f"sink_{p}", self, dut, p, port.elem_bits, clock, reset) for p, port in spec.outputs.items()
         }
-        lanes = {p: a.lanes for p, a in (self.sources | self.sinks).items()}
+        self.agents = self.sources | self.sinks
+        lanes = {p: a.lanes for p, a in self.agents.items()}
         ports = lambda d: {p: (port.elem_bits, port.signed, lanes[p]) for p, port in d.items()}
         self.scoreboard = VectorScoreboard("scoreboard", self, spec.model, ports(spec.inputs), ports(spec.outputs), self.seed)
         group = self.covergroup() if spec.covergroup else None
@@ -163,7 +164,7 @@ class BlockEnv(uvm_env):
             self.spec.on_reset()
         for checker in getattr(self, "checkers", {}).values():
             checker.beats = 0
-        for agent in (self.sources | self.sinks).values():
+        for agent in self.agents.values():
             agent.monitor.beats = 0
 
     async def send(self, transactions: list[dict]):
@@ -181,11 +182,15 @@ class BlockEnv(uvm_env):
         counted that handshake at the falling edge before."""
         return (
             self.scoreboard.outstanding() == 0
-            and all(a.idle() for a in self.sources.values())
-            and all(a.idle() for a in self.sinks.values())
-            and all(c.beats == (self.sources | self.sinks)[p].monitor.beats
-                    for p, c in getattr(self, "checkers", {}).items())
+            and all(a.idle() for a in self.agents.values())
+            and not self.unpublished_beats()
         )
+
+    def unpublished_beats(self) -> dict:
+        """{port: (handshakes the protocol checker counted, beats its monitor put in complete
+        vectors)} for every port where the two differ."""
+        counts = {p: (c.beats, self.agents[p].monitor.beats) for p, c in getattr(self, "checkers", {}).items()}
+        return {p: n for p, n in counts.items() if n[0] != n[1]}
 
     async def drain(self, in_flight: int):
         """Wait for every expected output, then check nothing is left anywhere."""
@@ -197,7 +202,7 @@ class BlockEnv(uvm_env):
             await RisingEdge(clock)
         else:
             state = [f"{p}: {self.checkers[p].beats} beats through, {agent.monitor.beats} in complete vectors, "
-                     f"{'idle' if agent.idle() else 'busy'}" for p, agent in (self.sources | self.sinks).items()]
+                     f"{'idle' if agent.idle() else 'busy'}" for p, agent in self.agents.items()]
             raise AssertionError(
                 f"timeout: DUT stopped after {limit} cycles with {self.scoreboard.outstanding()} complete input "
                 f"transactions still owed output; " + "; ".join(state) + f" (seed {self.seed})"
@@ -208,13 +213,11 @@ class BlockEnv(uvm_env):
     def check_nothing_in_flight(self):
         self.scoreboard.check_phase()  # extra or missing vectors, with the scoreboard's own message
         problems = []
-        for p, agent in (self.sources | self.sinks).items():
+        for p, agent in self.agents.items():
             if not agent.idle():
                 problems.append(f"{p}: agent not idle (partial vector)")
-        for p, agent in (self.sources | self.sinks).items():
-            handshakes, seen = self.checkers[p].beats, agent.monitor.beats
-            if handshakes != seen:
-                problems.append(f"{p}: {handshakes} handshakes but {seen} beats in complete vectors")
+        for p, (handshakes, seen) in self.unpublished_beats().items():
+            problems.append(f"{p}: {handshakes} handshakes but {seen} beats in complete vectors")
         if self.spec.dut_idle:
             why = self.spec.dut_idle(self.dut)
             if why:
