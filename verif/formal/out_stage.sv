@@ -64,7 +64,7 @@ module out_stage_fprops #(
     if (!rst_n || !m_axis_tready || outstanding_q == '0 || pop) wait_q <= '0;
     else if (wait_q != 4'hf) wait_q <= wait_q + 1'b1;
   end
-`ifdef FORMAL_BMC
+`ifdef FORMAL_LIVE
   always_comb if (rst_n) live_drain: assert (32'(wait_q) <= Pipe + 1);
 `endif
 

