@@ -18,9 +18,10 @@
 // makes no handshake; it must never exceed MaxWait, i.e. after at most MaxWait such cycles the port
 // moves a beat, from ANY state reached under legal traffic and backpressure (no deadlock). MaxWait
 // is the latency the unit's header states plus a stated margin (per unit in verif/formal/units.toml);
-// it is checked by BMC (bounded), so the wrappers pass -1 (off) in the k-induction task.
+// it is checked by BMC to a depth (task live) or by PDR for every reachable state (task pdr); the
+// wrappers pass -1 (off) in the k-induction task, where the window counter is not inductive.
 // Property names (the statement labels) are read back by tbkit/formal.py for the report; the prefix
-// gives the kind: stream_ (AXI rules), live_ (bounded liveness); _a marks an assumption.
+// gives the kind: stream_ (AXI rules), live_ (liveness); _a marks an assumption.
 // Not synthesizable; only read by yosys-slang for formal (no `ifdef needed: never in rtl/).
 
 `default_nettype none

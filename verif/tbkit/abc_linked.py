@@ -10,6 +10,7 @@ This shim prints the verdict in the words of ABC's own messages that sby's engin
   - snl_UNSAT  -> "Property proved."
   - snl_SAT    -> "Output N of miter ... was asserted in frame F."  (the commands' `write_cex`
                   has written the trace; sby replays it with smtbmc into a VCD, as with the binary)
+  - snl_UNK after `bmc3 -F N` that checked all N frames -> "No output asserted in N frames."
   - otherwise  -> nothing: sby reports UNKNOWN.
 yosys exits non-zero after ABC ran (it cannot map ABC's sequential result back onto the carrier
 module); the verdict comes from the status file alone, and no status file is an error.
@@ -17,6 +18,7 @@ module); the verdict comes from the status file alone, and no status file is an 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +29,7 @@ from pathlib import Path
 CARRIER = "module carrier(input wire a, b, c, output wire y); assign y = (a ^ b) & c; endmodule\n"
 
 
-def verdict(status_line: str) -> str | None:
+def verdict(status_line: str, commands: str) -> str | None:
     """ABC's message for sby from the first line of a `write_status` file, or None (undecided)."""
     words = status_line.split()
     if not words:
@@ -37,6 +39,11 @@ def verdict(status_line: str) -> str | None:
     if words[0] == "snl_SAT" and len(words) >= 4:
         frame = words[4] if len(words) >= 5 else words[1]  # the frame is left out when it equals the depth
         return f'Output {words[3]} of miter "design" was asserted in frame {frame}.'
+    # a BMC that ends without a counterexample is undecided for ABC; its bug-free depth is the last
+    # frame checked (bmc3 -F N checks frames 0 to N-1: measured with a counter failing in frame 10)
+    bmc = re.search(r"\bbmc3\b[^;]*-F\s+(\d+)", commands)
+    if words[0] == "snl_UNK" and bmc and len(words) >= 2 and words[1].isdigit() and int(words[1]) >= int(bmc[1]) - 1:
+        return f"No output asserted in {bmc[1]} frames."
     return None
 
 
@@ -61,7 +68,7 @@ def main(argv: list[str]) -> int:
                   + "\n".join(log.splitlines()[-15:]), file=sys.stderr)
             return 1
         line = status.read_text().splitlines()
-        message = verdict(line[0] if line else "")
+        message = verdict(line[0] if line else "", argv[1])
         print(message if message else f"abc_linked: undecided ({line[0] if line else 'empty status'})")
         return 0
     finally:

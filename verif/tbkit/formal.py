@@ -379,10 +379,12 @@ def _sby(unit: Unit, job: Job) -> dict:
     options = f"mode {mode}\ndepth {depth}\n"
     if job.task == "pdr":  # a counterexample is replayed by smtbmc into the VCD: with our solver
         engine, options = "abc pdr", f"mode prove\naigsmt {SOLVER}\n"
-        # AIGER has no x: an undefined constant becomes a free value in every cycle (the widest
-        # reading, so a proof holds whatever the x is).
-        # sby's AIGER script makes some itself (techmap of an out-of-range $shiftx read): map first.
-        script += "opt -full\ntechmap\nopt -fast\nsetundef -anyseq\n"
+        # Map to single bits here, before sby's AIGER script: its memory words become multi-bit
+        # $anyinit cells that it never splits, so a FIFO word whose data is cut stays whole for
+        # its tlast bit (decoder_layer_live: 2617 latches, 1017 with this). And AIGER has no x:
+        # an undefined constant (sby's techmap of an out-of-range read makes some) becomes a free
+        # value in every cycle, the widest reading, so a proof holds whatever the x is.
+        script += "opt -full\ntechmap\nopt -fast\nmemory_map -formal\nsimplemap\nopt_clean\nsetundef -anyseq\n"
     sby = (f"[options]\n{options}\n[engines]\n{engine}\n\n"
            f"[script]\n{script}\n[files]\n" + "\n".join(files) + "\n")
     sbyfile = workdir / f"{name}.sby"
@@ -688,13 +690,14 @@ def _table(entries: list[dict]) -> str:
         tw = f"{sum(t['failed_as_expected'] for t in e['twins'])}/{len(e['twins'])}"
         depth = max((p["depth"] for p in e["properties"] if p["status"] == "bounded"), default=0)
         live = [p for p in e["properties"] if p["kind"] == "liveness"]
-        deep = spec[e["unit"]].slow_live_depth if e["unit"] in spec else 0
+        u = spec.get(e["unit"])
         if not live:
-            lv = f"in --full only (BMC depth {deep})" if deep else "-"
+            lv = ("in --full only (PDR, every depth)" if u and u.pdr == "full" else
+                  f"in --full only (BMC depth {u.slow_live_depth})" if u and u.slow_live_depth else "-")
         elif any(p.get("window_reached") is False for p in live):
             lv = f"window not reached at BMC depth {depth}: not proven (see the note)"
         else:
-            lv = "proven" if all(p["status"] == "proven" for p in live) else f"bounded, BMC depth {depth}"
+            lv = "proven (PDR)" if all(p["status"] == "proven" for p in live) else f"bounded, BMC depth {depth}"
         rows.append(f"{e['unit']:<{width}} {c['proven']:>6} {c['bounded']:>7} {c['failed']:>6} {c['unknown']:>7}  "
                     f"{tw:>22}  {'ok' if unit_ok(e) else 'FAIL':<6}  {lv}")
     return "\n".join(rows)

