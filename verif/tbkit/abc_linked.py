@@ -67,9 +67,8 @@ def main(argv: list[str]) -> int:
             print("abc_linked: ABC wrote no verdict (a command failed?); yosys log tail:\n"
                   + "\n".join(log.splitlines()[-15:]), file=sys.stderr)
             return 1
-        line = status.read_text().splitlines()
-        message = verdict(line[0] if line else "", argv[1])
-        print(message if message else f"abc_linked: undecided ({line[0] if line else 'empty status'})")
+        first = next(iter(status.read_text().splitlines()), "")
+        print(verdict(first, argv[1]) or f"abc_linked: undecided ({first or 'empty status'})")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -363,21 +363,11 @@ def _sby(unit: Unit, job: Job) -> dict:
     if twin:
         defines += twin.get("define", [])
         replace = _mutated(unit, twin, workdir / "rtl")
-    if job.task == "prove":
-        mode, depth = "prove", unit.prove_depth
-    elif job.task == "pdr":
-        mode, depth = "prove", 0  # PDR has no depth: a pass holds in every reachable state
-    else:
-        mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
-    if twin:  # a twin's counterexample may need more steps than the induction depth
-        depth = int(twin.get("depth", max(depth, unit.live_depth)))
     files, script = _files_and_script(unit, workdir, defines, replace)
-    # presat = false (units.toml): no per-step assumption check (--nopresat), for the unit's twins
-    # too. Other units keep it, twins included: without it the solver may report a twin's failure
-    # on another property than its `expect` (gelu's tlast_dropped did, in its k-induction).
-    engine = f"smtbmc {SOLVER}" if unit.presat else f"smtbmc --nopresat {SOLVER}"
-    options = f"mode {mode}\ndepth {depth}\n"
-    if job.task == "pdr":  # a counterexample is replayed by smtbmc into the VCD: with our solver
+    if job.task == "pdr":
+        # PDR has no depth: a pass holds in every reachable state. A counterexample is replayed by
+        # smtbmc into the VCD, with our solver.
+        mode, depth = "prove", 0
         engine, options = "abc pdr", f"mode prove\naigsmt {SOLVER}\n"
         # Map to single bits here, before sby's AIGER script: its memory words become multi-bit
         # $anyinit cells that it never splits, so a FIFO word whose data is cut stays whole for
@@ -385,6 +375,18 @@ def _sby(unit: Unit, job: Job) -> dict:
         # an undefined constant (sby's techmap of an out-of-range read makes some) becomes a free
         # value in every cycle, the widest reading, so a proof holds whatever the x is.
         script += "opt -full\ntechmap\nopt -fast\nmemory_map -formal\nsimplemap\nopt_clean\nsetundef -anyseq\n"
+    else:
+        if job.task == "prove":
+            mode, depth = "prove", unit.prove_depth
+        else:
+            mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
+        if twin:  # a twin's counterexample may need more steps than the induction depth
+            depth = int(twin.get("depth", max(depth, unit.live_depth)))
+        # presat = false (units.toml): no per-step assumption check (--nopresat), for the unit's
+        # twins too. Other units keep it, twins included: without it the solver may report a twin's
+        # failure on another property than its `expect` (gelu's tlast_dropped did, in k-induction).
+        engine = f"smtbmc {SOLVER}" if unit.presat else f"smtbmc --nopresat {SOLVER}"
+        options = f"mode {mode}\ndepth {depth}\n"
     sby = (f"[options]\n{options}\n[engines]\n{engine}\n\n"
            f"[script]\n{script}\n[files]\n" + "\n".join(files) + "\n")
     sbyfile = workdir / f"{name}.sby"
