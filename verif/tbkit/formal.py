@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -300,6 +301,10 @@ class Job:
     twin: str | None = None
     slow: bool = False
 
+    @property
+    def dirname(self) -> str:  # its folder under sim_build/formal/<unit>/
+        return self.task + (f"__{self.twin}" if self.twin else "")
+
 
 def _mutated(unit: Unit, twin: dict, dest: Path) -> dict[str, Path]:
     """Apply a twin's mutation(s) (one {file, from, to} or a list) to copies of RTL files in dest;
@@ -353,7 +358,7 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
 
 
 def _sby(unit: Unit, job: Job) -> dict:
-    name = job.task + (f"__{job.twin}" if job.twin else "")
+    name = job.dirname
     workdir = OUT / unit.name / name
     twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
     # FORMAL_LIVE: the liveness windows are checked (BMC to a depth, or PDR for every depth);
@@ -414,7 +419,7 @@ def _sby(unit: Unit, job: Job) -> dict:
 def _struct(unit: Unit, job: Job) -> dict:
     """Structural check of the header's "no combinational path" promises: the input cone of each
     `to` port, stopping at flip-flops, must not contain the `from` port."""
-    name = "struct" + (f"__{job.twin}" if job.twin else "")
+    name = job.dirname
     workdir = OUT / unit.name / name
     twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
     replace = _mutated(unit, twin, workdir / "rtl") if twin else {}
@@ -732,8 +737,22 @@ def _main(argv: list[str] | None, cli) -> int:
     t0 = time.time()
     tool_env()
     todo = [(spec[n], j) for n in names for j in jobs_for(spec[n], args.full)]
+    finished = itertools.count(1)  # next() is atomic: the threads share it
+
+    def run_and_show(unit: Unit, job: Job) -> dict:
+        # progress: each run as it ends; a --full run also as it starts, with its live log (minutes)
+        name = f"{unit.name} {job.task}" + (f" {job.twin}" if job.twin else "")
+        if job.slow:
+            log = (OUT / unit.name / job.dirname / "run" / "logfile.txt").relative_to(ROOT)
+            print(f"formal: started {name} (deep; follow it: tail -f {log})", flush=True)
+        res = run_job(unit, job)
+        must_fail = " (a known-bad twin: it must fail)" if job.twin else ""
+        print(f"formal: [{next(finished)}/{len(todo)}] {name}: {res['status']}{must_fail} in {res['seconds']:.0f} s",
+              flush=True)
+        return res
+
     with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-        results = list(ex.map(lambda uj: run_job(*uj), todo))
+        results = list(ex.map(lambda uj: run_and_show(*uj), todo))
     entries = [merge_unit(spec[n], [r for r in results if r["unit"] == n]) for n in names]
     seconds = time.time() - t0
     if args.unit:
