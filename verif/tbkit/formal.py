@@ -49,6 +49,16 @@ REPORT = SIM_BUILD / "reports" / "formal.json"
 BIN = Path(sys.executable).parent
 SOLVER = "boolector"
 TIMEOUT = 900  # seconds per sby run
+# The script every ABC run (pdr) adds to the unit's. It maps to single bits before sby's
+# AIGER script: there memory words become multi-bit $anyinit cells that it never splits, so a FIFO
+# word whose data is cut stays whole for its tlast bit (decoder_layer's liveness-only build: 2617
+# latches, 1017 with this). AIGER has no x: an undefined constant (sby's techmap of an
+# out-of-range read makes some) becomes a free value in every cycle, the widest reading, so a
+# proof holds whatever the x is. The mapped words (`mem_q[3]`) are renamed `mem_q_3_`: smtbmc
+# reads a witness name ending in [N] as a word of a memory, and this model has none left, so it
+# could not replay a counterexample into the VCD ("memory not found in design").
+ABC_PREP = ("opt -full\ntechmap\nopt -fast\nmemory_map -formal\nsimplemap\nopt_clean\n"
+            "attrmap -remove hdlname w:*]\nrename -unescape w:*]\nsetundef -anyseq\n")
 KINDS = {"stream": "stream", "cons": "conservation", "live": "liveness", "inv": "invariant", "aux": "invariant",
          "hs": "handshake", "func": "functional"}
 FF_TYPES = "$dff,$dffe,$sdff,$sdffe,$sdffce,$adff,$adffe,$aldff,$aldffe,$dffsr,$dffsre,$dlatch,$adlatch,$ff"
@@ -374,12 +384,7 @@ def _sby(unit: Unit, job: Job) -> dict:
         # smtbmc into the VCD, with our solver.
         mode, depth = "prove", 0
         engine, options = "abc pdr", f"mode prove\naigsmt {SOLVER}\n"
-        # Map to single bits here, before sby's AIGER script: its memory words become multi-bit
-        # $anyinit cells that it never splits, so a FIFO word whose data is cut stays whole for
-        # its tlast bit (decoder_layer_live: 2617 latches, 1017 with this). And AIGER has no x:
-        # an undefined constant (sby's techmap of an out-of-range read makes some) becomes a free
-        # value in every cycle, the widest reading, so a proof holds whatever the x is.
-        script += "opt -full\ntechmap\nopt -fast\nmemory_map -formal\nsimplemap\nopt_clean\nsetundef -anyseq\n"
+        script += ABC_PREP
     else:
         if job.task == "prove":
             mode, depth = "prove", unit.prove_depth

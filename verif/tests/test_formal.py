@@ -102,3 +102,24 @@ def test_abc_engines(tmp_path, engine, wrap, expected):
     status = (tmp_path / "run" / "status").read_text().split()[0]
     assert status == expected, proc.stdout[-3000:]
     assert (tmp_path / "run" / "engine_0" / "trace.vcd").is_file() == (expected == "FAIL")
+
+
+@pytest.mark.parametrize("engine", ["pdr", "bmc3"])
+def test_abc_counterexample_through_a_memory(tmp_path, engine):
+    """A counterexample that reads an unwritten memory word (its initial value free) is replayed
+    into a VCD after formal.ABC_PREP has mapped the memory to flip-flops (smtbmc once took the
+    mapped word `mem_q[0]` for a memory word and stopped: no trace)."""
+    (tmp_path / "mem.sv").write_text(
+        "module mem(input logic clk, input logic we, input logic [1:0] wa, ra, input logic [3:0] wd);\n"
+        "  logic [3:0] mem_q [4];\n"
+        "  always_ff @(posedge clk) if (we) mem_q[wa] <= wd;\n"
+        "  always_comb bit2_clear: assert (!mem_q[ra][2]);\n"
+        "endmodule\n")
+    mode = "bmc\ndepth 3" if engine == "bmc3" else "prove"
+    (tmp_path / "mem.sby").write_text(
+        f"[options]\nmode {mode}\naigsmt {formal.SOLVER}\n\n[engines]\nabc {engine}\n\n"
+        "[script]\nread_slang -j 1 mem.sv --top mem\nprep -top mem\n" + formal.ABC_PREP + "\n[files]\nmem.sv\n")
+    proc = subprocess.run([str(formal._tool("yowasp-sby")), "-f", "-d", "run", "mem.sby"], cwd=tmp_path,
+                          capture_output=True, text=True, env=formal.tool_env(), timeout=300)
+    assert (tmp_path / "run" / "status").read_text().split()[0] == "FAIL", proc.stdout[-3000:]
+    assert "mem_q_" in (tmp_path / "run" / "engine_0" / "trace.vcd").read_text()
