@@ -49,7 +49,8 @@ REPORT = SIM_BUILD / "reports" / "formal.json"
 BIN = Path(sys.executable).parent
 SOLVER = "boolector"
 TIMEOUT = 900  # seconds per sby run
-# The script every ABC run (pdr) adds to the unit's. It maps to single bits before sby's
+SLOW_TIMEOUT = 3 * 3600  # a --full run (a whole token through a layer: smtbmc took 53 minutes, bmc3 8)
+# The script every ABC run (pdr, bmc3) adds to the unit's. It maps to single bits before sby's
 # AIGER script: there memory words become multi-bit $anyinit cells that it never splits, so a FIFO
 # word whose data is cut stays whole for its tlast bit (decoder_layer's liveness-only build: 2617
 # latches, 1017 with this). AIGER has no x: an undefined constant (sby's techmap of an
@@ -88,6 +89,9 @@ class Unit:
     bind: list[str]
     cut: list[str] = field(default_factory=list)  # yosys selections whose outputs become free (cutpoint)
     presat: bool = True  # smtbmc's per-step check that the assumptions are satisfiable (BMC, proofs)
+    coop: bool = False  # every task assumes FORMAL_COOP: reset in cycle 0 only, then a cooperative environment
+    frame: dict = field(default_factory=dict)  # input port -> packet lengths in beats (repeating): where tlast goes
+    bmc3: bool = False  # the BMC tasks run ABC's bmc3 instead of smtbmc
     pdr: str = ""  # "default" | "full": every property, liveness too, proven unbounded by ABC's PDR
     twins: list[dict] = field(default_factory=list)
     note: str = ""
@@ -102,8 +106,8 @@ def load_spec() -> dict[str, Unit]:
     raw = tomllib.loads(SPEC.read_text())
     units = {}
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
-                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat", "pdr",
-                 "twin", "note"}
+                 "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat",
+                 "coop", "frame", "bmc3", "pdr", "twin", "note"}
     twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth", "slow"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
@@ -120,7 +124,8 @@ def load_spec() -> dict[str, Unit]:
             no_comb=u.get("no_comb", []), ready_indep=u.get("ready_indep", []),
             prove_depth=int(u.get("prove_depth", 0)), live_depth=int(u.get("live_depth", 0)),
             slow_live_depth=int(u.get("slow_live_depth", 0)), hold_data=u.get("hold_data", {}),
-            bind=u.get("bind", []), cut=u.get("cut", []), presat=bool(u.get("presat", True)), pdr=u.get("pdr", ""),
+            bind=u.get("bind", []), cut=u.get("cut", []), presat=bool(u.get("presat", True)),
+            coop=bool(u.get("coop", False)), frame=u.get("frame", {}), bmc3=bool(u.get("bmc3", False)), pdr=u.get("pdr", ""),
             twins=u.get("twin", []), note=u.get("note", ""))
     return units
 
@@ -266,7 +271,7 @@ def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[st
     lines += ["`ifdef FORMAL_LIVE", "  localparam bit Live = 1'b1;", "`else", "  localparam bit Live = 1'b0;", "`endif",
               "  // The environment is cooperative: every source valid and every sink ready.",
               f"  wire f_coop = {' && '.join(coop)};",
-              "`ifdef FTWIN_COOP",
+              "`ifdef FORMAL_COOP",
               "  // Liveness twins only: reset in cycle 0 alone, the environment cooperative from cycle 2 on",
               "  // (cycle 1 is the sources' idle cycle after reset). It narrows the solver's search for the",
               "  // counterexample; one found here is one of the full environment too (a twin's added",
@@ -296,8 +301,33 @@ def wrapper(unit: Unit, ports: list[tuple[str, str, int]]) -> tuple[str, dict[st
                       f"    .MaxWait(Live ? {max_wait(unit, p)} : -1)) u_{inst} (",
                       f"    .clk, .rst_n, .tvalid({v}), .tready({r}), .tdata({data}), .tlast({last}),",
                       f"    .coop(f_coop), .hs()", "  );"]
+    lines += _framing(unit, widths)
     lines += ["", "endmodule", "", "`default_nettype wire", ""]
     return "\n".join(lines), copies
+
+
+def _framing(unit: Unit, widths: dict) -> list[str]:
+    """The `frame` assumption of each port named in it: the source ends its packets of the given
+    lengths (in beats, repeating, e.g. a layer's weight matrices) with tlast and sets it nowhere
+    else; a beat counter restarts at reset. Only a unit whose property needs legal packets has it
+    (a layer's liveness: a tlast out of place misroutes the weight bus, which the header rules out)."""
+    lines = []
+    for p, lengths in unit.frame.items():
+        if p not in unit.inputs or widths.get(f"{p}_tlast") is None:
+            raise RuntimeError(f"{unit.name}: frame names {p}, which is not an input stream with a tlast")
+        if not lengths or min(lengths) < 1:
+            raise RuntimeError(f"{unit.name}: frame {p} = {lengths}: packet lengths must be >= 1")
+        ends = [sum(lengths[:i + 1]) - 1 for i in range(len(lengths))]
+        w = max(1, (ends[-1]).bit_length())
+        cnt = f"f_frame_{p}_q"
+        last = " || ".join(f"{cnt} == {w}'d{e}" for e in ends)
+        lines += ["", f"  // frame: packets of {lengths} beats on {p}, tlast on the last beat of each",
+                  f"  logic [{w - 1}:0] {cnt};",
+                  "  always_ff @(posedge clk)",
+                  f"    if (!rst_n || ({p}_tvalid && {p}_tready && {cnt} == {w}'d{ends[-1]})) {cnt} <= '0;",
+                  f"    else if ({p}_tvalid && {p}_tready) {cnt} <= {cnt} + 1'b1;",
+                  f"  always_comb if (rst_n && {p}_tvalid) frame_{p}_a: assume ({p}_tlast == ({last}));"]
+    return lines
 
 
 # ----------------------------------------------------------------------------------------------
@@ -374,24 +404,28 @@ def _sby(unit: Unit, job: Job) -> dict:
     # FORMAL_LIVE: the liveness windows are checked (BMC to a depth, or PDR for every depth);
     # FORMAL_BMC: also the functional checks that only BMC can afford (multiplications)
     defines = {"live": ["FORMAL_LIVE", "FORMAL_BMC"], "pdr": ["FORMAL_LIVE"]}.get(job.task.removesuffix("_deep"), [])
+    defines += ["FORMAL_COOP"] if unit.coop else []
     replace = {}
     if twin:
         defines += twin.get("define", [])
         replace = _mutated(unit, twin, workdir / "rtl")
     files, script = _files_and_script(unit, workdir, defines, replace)
-    if job.task == "pdr":
-        # PDR has no depth: a pass holds in every reachable state. A counterexample is replayed by
-        # smtbmc into the VCD, with our solver.
-        mode, depth = "prove", 0
-        engine, options = "abc pdr", f"mode prove\naigsmt {SOLVER}\n"
+    if job.task == "prove":
+        mode, depth = "prove", unit.prove_depth
+    elif job.task == "pdr":
+        mode, depth = "prove", 0  # PDR has no depth: a pass holds in every reachable state
+    else:
+        mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
+    if twin and job.task != "pdr":  # a twin's counterexample may need more steps than the induction depth
+        depth = int(twin.get("depth", max(depth, unit.live_depth)))
+    if job.task == "pdr" or (unit.bmc3 and mode == "bmc"):
+        # ABC (tbkit/abc_linked.py): PDR, or bmc3 for a unit that asks for it (a long run whose
+        # control is nearly deterministic). A counterexample is replayed by smtbmc into the VCD,
+        # with our solver.
+        engine = "abc pdr" if job.task == "pdr" else "abc bmc3"
+        options = f"mode {mode}\n" + (f"depth {depth}\n" if mode == "bmc" else "") + f"aigsmt {SOLVER}\n"
         script += ABC_PREP
     else:
-        if job.task == "prove":
-            mode, depth = "prove", unit.prove_depth
-        else:
-            mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
-        if twin:  # a twin's counterexample may need more steps than the induction depth
-            depth = int(twin.get("depth", max(depth, unit.live_depth)))
         # presat = false (units.toml): no per-step assumption check (--nopresat), for the unit's
         # twins too. Other units keep it, twins included: without it the solver may report a twin's
         # failure on another property than its `expect` (gelu's tlast_dropped did, in k-induction).
@@ -404,7 +438,8 @@ def _sby(unit: Unit, job: Job) -> dict:
     run_dir = workdir / "run"
     t0 = time.time()
     proc = subprocess.run(_nice([str(_tool("yowasp-sby")), "-f", "-d", str(run_dir), str(sbyfile)]), cwd=workdir,
-                          capture_output=True, text=True, env=tool_env(), timeout=TIMEOUT)
+                          capture_output=True, text=True, env=tool_env(),
+                          timeout=SLOW_TIMEOUT if job.slow else TIMEOUT)
     seconds = time.time() - t0
     log = proc.stdout + proc.stderr
     (workdir / "sby.log").write_text(log)

@@ -4,6 +4,7 @@ checks and its known-bad twins, which must all FAIL. The deeper runs (`--full`) 
 @pytest.mark.slow. Each test merges its unit into sim_build/reports/formal.json; `make formal`
 (tbkit.formal.main) runs them all at once."""
 
+import dataclasses
 import json
 import subprocess
 import tomllib
@@ -102,6 +103,16 @@ def test_abc_engines(tmp_path, engine, wrap, expected):
     status = (tmp_path / "run" / "status").read_text().split()[0]
     assert status == expected, proc.stdout[-3000:]
     assert (tmp_path / "run" / "engine_0" / "trace.vcd").is_file() == (expected == "FAIL")
+
+
+@pytest.mark.parametrize("frame, message", [({"m_axis": [2]}, "not an input stream"),
+                                            ({"s_axis": [0]}, "must be >= 1"), ({"s_axis": []}, "must be >= 1")])
+def test_frame_is_checked(frame, message):
+    """A `frame` assumption on an output, or with an empty or zero packet length, is an error
+    before any proof runs (it would constrain nothing, or make every trace impossible)."""
+    unit = dataclasses.replace(formal.load_spec()["decoder_layer_live"], frame=frame)
+    with pytest.raises(RuntimeError, match=message):
+        formal.wrapper(unit, formal.portlist(unit, formal.OUT / unit.name))
 
 
 @pytest.mark.parametrize("engine", ["pdr", "bmc3"])
