@@ -346,6 +346,11 @@ class Job:
         return self.task + (f"__{self.twin}" if self.twin else "")
 
 
+def _twin_of(unit: Unit, job: Job) -> dict | None:
+    """The spec of the twin a job runs (None for the unit's own proof)."""
+    return next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
+
+
 def _mutated(unit: Unit, twin: dict, dest: Path) -> dict[str, Path]:
     """Apply a twin's mutation(s) (one {file, from, to} or a list) to copies of RTL files in dest;
     {file name: path of the copy}. A pattern that no longer matches is an error, never a pass."""
@@ -400,7 +405,7 @@ def _files_and_script(unit: Unit, workdir: Path, defines: list[str], replace: di
 def _sby(unit: Unit, job: Job) -> dict:
     name = job.dirname
     workdir = OUT / unit.name / name
-    twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
+    twin = _twin_of(unit, job)
     # FORMAL_LIVE: the liveness windows are checked (BMC to a depth, or PDR for every depth);
     # FORMAL_BMC: also the functional checks that only BMC can afford (multiplications)
     defines = {"live": ["FORMAL_LIVE", "FORMAL_BMC"], "pdr": ["FORMAL_LIVE"]}.get(job.task.removesuffix("_deep"), [])
@@ -461,7 +466,7 @@ def _struct(unit: Unit, job: Job) -> dict:
     `to` port, stopping at flip-flops, must not contain the `from` port."""
     name = job.dirname
     workdir = OUT / unit.name / name
-    twin = next((t for t in unit.twins if t["name"] == job.twin), None) if job.twin else None
+    twin = _twin_of(unit, job)
     replace = _mutated(unit, twin, workdir / "rtl") if twin else {}
     workdir.mkdir(parents=True, exist_ok=True)
     files = [replace.get(f.name, f) for f in unit_sources(unit)]
