@@ -108,7 +108,7 @@ def load_spec() -> dict[str, Unit]:
     unit_keys = {"top", "params", "inputs", "outputs", "latency", "margin", "max_wait", "free", "no_comb",
                  "ready_indep", "prove_depth", "live_depth", "slow_live_depth", "hold_data", "bind", "cut", "presat",
                  "coop", "frame", "bmc3", "pdr", "twin", "note"}
-    twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth", "slow"}
+    twin_keys = {"name", "why", "task", "expect", "mutate", "define", "depth", "slow", "replay"}
     for name, u in raw.get("unit", {}).items():
         # a key in the wrong table (e.g. after a [[...twin]] header) would be silently ignored
         bad = sorted(set(u) - unit_keys) + [f"twin.{k}" for t in u.get("twin", []) for k in sorted(set(t) - twin_keys)]
@@ -411,6 +411,7 @@ def _sby(unit: Unit, job: Job) -> dict:
     defines = {"live": ["FORMAL_LIVE", "FORMAL_BMC"], "pdr": ["FORMAL_LIVE"]}.get(job.task.removesuffix("_deep"), [])
     defines += ["FORMAL_COOP"] if unit.coop else []
     replace = {}
+    replay = not twin or twin.get("replay", True)
     if twin:
         defines += twin.get("define", [])
         replace = _mutated(unit, twin, workdir / "rtl")
@@ -428,8 +429,13 @@ def _sby(unit: Unit, job: Job) -> dict:
         # control is nearly deterministic). A counterexample is replayed by smtbmc into the VCD,
         # with our solver.
         engine = "abc pdr" if job.task == "pdr" else "abc bmc3"
-        options = f"mode {mode}\n" + (f"depth {depth}\n" if mode == "bmc" else "") + f"aigsmt {SOLVER}\n"
+        # A twin with replay = false skips the replay (aigsmt none): ABC's verdict alone, the failed
+        # property named from the AIGER map (_failed_in_aiger); for a twin whose replay takes hours.
+        options = (f"mode {mode}\n" + (f"depth {depth}\n" if mode == "bmc" else "")
+                   + f"aigsmt {SOLVER if replay else 'none'}\n")
         script += ABC_PREP
+    elif not replay:
+        raise RuntimeError(f"{unit.name}: twin {job.twin}: replay = false needs an ABC run (task pdr, or bmc3 = true)")
     else:
         # presat = false (units.toml): no per-step assumption check (--nopresat), for the unit's
         # twins too. Other units keep it, twins included: without it the solver may report a twin's
@@ -451,6 +457,8 @@ def _sby(unit: Unit, job: Job) -> dict:
     status = (run_dir / "status").read_text().split()[0] if (run_dir / "status").is_file() else "ERROR"
     basecase_pass = "returned pass for basecase" in log
     failed = re.findall(r"failed assertion (\S+) at (\S+)(?: step (\d+))?", log)
+    if not replay:
+        failed += _failed_in_aiger(run_dir, log)
     traces = re.findall(r"counterexample trace(?: \[\w+\])?: (\S+)", log)
     induction_only = status == "UNKNOWN" and basecase_pass
     return {"unit": unit.name, "task": job.task, "twin": job.twin, "mode": mode, "depth": depth, "status": status,
@@ -459,6 +467,21 @@ def _sby(unit: Unit, job: Job) -> dict:
             if not induction_only else [], "induction_failed": induction_only,
             "model": str(run_dir / "model" / "design.json"), "log": str(workdir / "sby.log"),
             "sources": {n: str(p) for n, p in (l.split(" ", 1) for l in files)}}
+
+
+def _failed_in_aiger(run_dir: Path, log: str) -> list[tuple[str, str, str]]:
+    """(name, source location, step) of the assertion ABC reports ("Output N of miter ... was
+    asserted in frame F") in a run without smtbmc's replay, which would name it: output N is
+    asserts[N] of sby's AIGER map, a cell of the flattened model whose src is the location."""
+    hit = re.search(r'Output (\d+) of miter "design" was asserted in frame (\d+)', log)
+    if not hit:
+        return []
+    model = run_dir / "model"
+    cell = ".".join(part.removeprefix("\\") for part in
+                    json.loads((model / "design_aiger.ywa").read_text())["asserts"][int(hit[1])])
+    top = json.loads((model / "design.json").read_text())["modules"][0]  # flattened: one module
+    src = next(c["attributes"]["src"] for sort in top["cell_sorts"] for c in sort["cells"] if c["name"] == cell)
+    return [(f"{top['name']}.\\{cell}", src, hit[2])]  # named as smtbmc names it
 
 
 def _struct(unit: Unit, job: Job) -> dict:

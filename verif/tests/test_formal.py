@@ -133,3 +133,22 @@ def test_abc_counterexample_through_a_memory(tmp_path, engine):
     status, log = _run_abc(tmp_path, "mem", source, engine, mode, prep=formal.ABC_PREP)
     assert status == "FAIL", log[-3000:]
     assert "mem_q_" in (tmp_path / "run" / "engine_0" / "trace.vcd").read_text()
+
+
+@pytest.mark.parametrize("twin_name", ["stuck_read_pointer", "push_when_full"])
+def test_twin_without_replay_names_the_property(twin_name):
+    """A twin with replay = false (no smtbmc replay into a VCD: hours for a layer) names the failed
+    property and its step from ABC's verdict and sby's AIGER map, exactly as the replay does. Two
+    twins of axis_fifo, run by PDR: one fails the liveness, the other a conservation property."""
+    unit = formal.load_spec()["axis_fifo"]
+    twin = {**next(t for t in unit.twins if t["name"] == twin_name), "task": "pdr"}
+    runs = {}
+    for replay in (True, False):
+        name = f"{twin_name}_{'replayed' if replay else 'unreplayed'}"
+        alone = dataclasses.replace(unit, name="axis_fifo_replay", twins=[{**twin, "name": name, "replay": replay}])
+        res = formal.run_job(alone, formal.Job(alone.name, "pdr", twin=name))
+        assert res["status"] == "FAIL", res["log"]
+        runs[replay] = {(f["name"], f["location"], f["step"]) for f in res["failed"]}
+        assert bool(res["traces"]) == replay
+    # the replay lists every assertion that fails in the last step, ABC the one it found
+    assert len(runs[False]) == 1 and runs[False] <= runs[True], runs
