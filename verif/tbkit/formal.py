@@ -469,6 +469,14 @@ def _sby(unit: Unit, job: Job) -> dict:
             "sources": {n: str(p) for n, p in (l.split(" ", 1) for l in files)}}
 
 
+def _bmc_depth(unit: Unit, job: Job) -> int:
+    """The depth a BMC job runs to (0 for the others): a twin's own, else the unit's for its task."""
+    twin = _twin_of(unit, job)
+    if job.task not in ("live", "live_deep"):
+        return 0
+    return int((twin or {}).get("depth", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth))
+
+
 def _failed_in_aiger(run_dir: Path, log: str) -> list[tuple[str, str, str]]:
     """(name, source location, step) of the assertion ABC reports ("Output N of miter ... was
     asserted in frame F") in a run without smtbmc's replay, which would name it: output N is
@@ -805,6 +813,8 @@ def _main(argv: list[str] | None, cli) -> int:
     t0 = time.time()
     tool_env()
     todo = [(spec[n], j) for n in names for j in jobs_for(spec[n], args.full)]
+    # the deepest runs first, so that the longest (a layer's token: 90 minutes) never starts last
+    todo.sort(key=lambda uj: -_bmc_depth(*uj) if uj[1].slow else 0)
     finished = itertools.count(1)  # next() is atomic: the threads share it
 
     def run_and_show(unit: Unit, job: Job) -> dict:
