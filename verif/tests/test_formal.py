@@ -160,8 +160,6 @@ def test_jobs_of_one_unit_run_at_once():
     """`make formal` runs two jobs at a time, and in a fresh tree two jobs of one unit both read its
     ports first: each must use its own scratch files (they once shared them, per process, and one
     job ended in ERROR)."""
-    import concurrent.futures as cf
-    import shutil
     unit = dataclasses.replace(formal.load_spec()["axis_fifo"], name="axis_fifo_concurrent")
     shutil.rmtree(formal.OUT / unit.name, ignore_errors=True)
     jobs = [formal.Job(unit.name, "prove"), formal.Job(unit.name, "live")]
