@@ -418,14 +418,7 @@ def _sby(unit: Unit, job: Job) -> dict:
         defines += twin.get("define", [])
         replace = _mutated(unit, twin, workdir / "rtl")
     files, script = _files_and_script(unit, workdir, defines, replace)
-    if job.task == "prove":
-        mode, depth = "prove", unit.prove_depth
-    elif job.task == "pdr":
-        mode, depth = "prove", 0  # PDR has no depth: a pass holds in every reachable state
-    else:
-        mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
-    if twin and job.task != "pdr":  # a twin's counterexample may need more steps than the induction depth
-        depth = int(twin.get("depth", max(depth, unit.live_depth)))
+    mode, depth = _mode_and_depth(unit, job)
     if job.task == "pdr" or (unit.bmc3 and mode == "bmc"):
         # ABC (tbkit/abc_linked.py): PDR, or bmc3 for a unit that asks for it (a long run whose
         # control is nearly deterministic). A counterexample is replayed by smtbmc into the VCD,
@@ -471,12 +464,18 @@ def _sby(unit: Unit, job: Job) -> dict:
             "sources": {n: str(p) for n, p in (l.split(" ", 1) for l in files)}}
 
 
-def _bmc_depth(unit: Unit, job: Job) -> int:
-    """The depth a BMC job runs to (0 for the others): a twin's own, else the unit's for its task."""
+def _mode_and_depth(unit: Unit, job: Job) -> tuple[str, int]:
+    """sby's mode and depth for an sby job (prove, live, live_deep, pdr; a twin's own task)."""
+    if job.task == "pdr":
+        return "prove", 0  # PDR has no depth: a pass holds in every reachable state
+    if job.task == "prove":
+        mode, depth = "prove", unit.prove_depth
+    else:
+        mode, depth = "bmc", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth
     twin = _twin_of(unit, job)
-    if job.task not in ("live", "live_deep"):
-        return 0
-    return int((twin or {}).get("depth", unit.slow_live_depth if job.task == "live_deep" else unit.live_depth))
+    if twin:  # a twin's counterexample may need more steps than the induction depth
+        depth = int(twin.get("depth", max(depth, unit.live_depth)))
+    return mode, depth
 
 
 def _failed_in_aiger(run_dir: Path, log: str) -> list[tuple[str, str, str]]:
@@ -816,7 +815,7 @@ def _main(argv: list[str] | None, cli) -> int:
     tool_env()
     todo = [(spec[n], j) for n in names for j in jobs_for(spec[n], args.full)]
     # the deepest runs first, so that the longest (a layer's token: 90 minutes) never starts last
-    todo.sort(key=lambda uj: -_bmc_depth(*uj) if uj[1].slow else 0)
+    todo.sort(key=lambda uj: -_mode_and_depth(*uj)[1] if uj[1].slow else 0)
     finished = itertools.count(1)  # next() is atomic: the threads share it
 
     def run_and_show(unit: Unit, job: Job) -> dict:
